@@ -36,6 +36,31 @@ function invalid(text: string, what: string, path: string | undefined): JoineryE
 }
 
 /**
+ * The fractional part's nanoseconds exactly as Go computes them (leadingFraction, then
+ * `uint64(float64(f) * (float64(unit) / scale))`), so that "0.3333333333333333333h" is 20m0s as in Go.
+ */
+function fractionOf(digits: string, unit: bigint): bigint {
+  let f = 0n;
+  let scale = 1;
+  let overflow = false;
+  for (const ch of digits) {
+    if (overflow) continue;
+    if (f > MAX_INT64 / 10n) {
+      overflow = true;
+      continue;
+    }
+    const y = f * 10n + BigInt(ch.charCodeAt(0) - 48);
+    if (y > 1n << 63n) {
+      overflow = true;
+      continue;
+    }
+    f = y;
+    scale *= 10;
+  }
+  return BigInt(Math.trunc(Number(f) * (Number(unit) / scale)));
+}
+
+/**
  * Parses a duration as Go's time.ParseDuration does ("1h30m", "-1.5s", "0"): an optional sign and a
  * sequence of decimal numbers, each with an optional fraction and a unit. Returns nanoseconds.
  * `path` names the field in the error message.
@@ -65,9 +90,7 @@ export function parseDuration(text: string, path?: string): bigint {
     if (unit === undefined) throw invalid(text, `unknown unit ${JSON.stringify(unitText)}`, path);
     s = s.slice(unitText.length);
     let v = BigInt(intPart === '' ? '0' : intPart) * unit;
-    if (fracPart !== undefined && fracPart !== '') {
-      v += (BigInt(fracPart) * unit) / 10n ** BigInt(fracPart.length);
-    }
+    if (fracPart !== undefined && fracPart !== '') v += fractionOf(fracPart, unit);
     total += v;
     if (total > MAX_INT64 + (neg ? 1n : 0n)) throw invalid(text, 'it is out of range', path);
   }

@@ -1,0 +1,38 @@
+/**
+ * A small in-process benchmark harness: runs a function for a fixed time after a warm-up and reports
+ * operations per second. Every joinery benchmark measures its named baseline in the same run and
+ * prints the ratio, so figures from different machines stay comparable.
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface Measurement {
+  name: string;
+  opsPerSec: number;
+  iterations: number;
+}
+
+/** Runs `fn` repeatedly for `ms` milliseconds (after `warmupMs`) and returns operations per second. */
+export function measure(name: string, fn: () => unknown, ms = 1000, warmupMs = 200): Measurement {
+  let sink: unknown;
+  const warmEnd = performance.now() + warmupMs;
+  while (performance.now() < warmEnd) sink = fn();
+  let iterations = 0;
+  const start = performance.now();
+  let now = start;
+  const end = start + ms;
+  // Check the clock every `batch` calls so that timing costs little next to fast functions.
+  let batch = 1;
+  while (now < end) {
+    for (let i = 0; i < batch; i++) sink = fn();
+    iterations += batch;
+    now = performance.now();
+    if (now - start < ms / 100) batch *= 2;
+  }
+  if (sink === Symbol.for('never')) console.log(sink); // keeps `sink` observable
+  return { name, opsPerSec: (iterations * 1000) / (now - start), iterations };
+}
+
+/** Formats a rate with thousands separators. */
+export function rate(opsPerSec: number): string {
+  return Math.round(opsPerSec).toLocaleString('en-US');
+}
