@@ -1,0 +1,18 @@
+/**
+ * Discovery of kubeadm's join protocol, free of I/O: the cluster-info kubeconfig and its JWS, the
+ * kubeconfigs a joining node writes, and the node-side checks of token discovery.
+ */
+export { detachedJws, jwsKeyOfTokenId, verifyDetachedJws } from './jws.js';
+export {
+  DEFAULT_CLUSTER_NAME,
+  TLS_BOOTSTRAP_TOKEN_USER,
+  clusterInfoKubeconfig,
+  discoveryFileKubeconfig,
+  kubeconfigWithToken,
+  parseClusterInfoKubeconfig,
+  tlsBootstrapKubeconfig,
+} from './kubeconfig.js';
+export type { ClusterInfo } from './kubeconfig.js';
+export { CLUSTER_INFO_KUBECONFIG_KEY, compareClusterInfo, verifyClusterInfo } from './cluster-info.js';
+export type { VerifiedClusterInfo, VerifyClusterInfoInput } from './cluster-info.js';
+export { goYamlMappingEntry, resolvesToNonString } from './go-yaml.js';
