@@ -15,4 +15,3 @@ export {
 export type { ClusterInfo } from './kubeconfig.js';
 export { CLUSTER_INFO_KUBECONFIG_KEY, compareClusterInfo, verifyClusterInfo } from './cluster-info.js';
 export type { VerifiedClusterInfo, VerifyClusterInfoInput } from './cluster-info.js';
-export { goYamlMappingEntry, resolvesToNonString } from './go-yaml.js';

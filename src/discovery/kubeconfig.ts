@@ -8,7 +8,7 @@
  */
 import { isAlias, isMap, isScalar, isSeq, parseDocument, Scalar, type Document } from 'yaml';
 import { JoineryError } from '../errors/index.js';
-import { goYamlMappingEntry, resolvesToNonString } from './go-yaml.js';
+import { goYamlUnsupportedCharacter, marshalGoYaml, resolveGoYamlPlain, type JsonValue } from '../goyaml/index.js';
 
 /** kubeadm's DefaultClusterName, the cluster name of bootstrap-kubelet.conf. */
 export const DEFAULT_CLUSTER_NAME = 'kubernetes';
@@ -48,44 +48,64 @@ interface KubeconfigDocument {
 const byName = <T extends { name: string }>(list: T[]): T[] =>
   [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
+/** Go's encoding/json of a nil or empty slice field without omitempty (clientcmd's lists): `null` when empty. */
+const listOrNull = (list: JsonValue[]): JsonValue => (list.length === 0 ? null : list);
+
+/**
+ * The JSON form of client-go's v1.Config holding only the given clusters, contexts and token users, as
+ * clientcmd.Write encodes it: lists sorted by name (the conversion from the internal maps), empty
+ * lists `null`, `omitempty` fields (certificate-authority-data, token) left out when empty.
+ */
+function kubeconfigJson(doc: KubeconfigDocument): JsonValue {
+  return {
+    apiVersion: 'v1',
+    kind: 'Config',
+    preferences: {},
+    clusters: listOrNull(
+      byName(doc.clusters).map((c) => ({
+        name: c.name,
+        cluster: {
+          server: c.server,
+          ...(c.caData.length > 0 ? { 'certificate-authority-data': Buffer.from(c.caData).toString('base64') } : {}),
+        },
+      })),
+    ),
+    contexts: listOrNull(byName(doc.contexts).map((c) => ({ name: c.name, context: { cluster: c.cluster, user: c.user } }))),
+    'current-context': doc.currentContext,
+    users: listOrNull(byName(doc.users).map((u): JsonValue => ({ name: u.name, user: u.token === '' ? {} : { token: u.token } }))),
+  };
+}
+
+/**
+ * Refuses a string a kubeconfig should not hold: one the Go round trip cannot carry
+ * (goYamlUnsupportedCharacter) or one with U+2028/U+2029, which yaml.v2 writes as raw line breaks
+ * that YAML 1.2 readers take as text.
+ */
+function checkWritable(value: JsonValue, path: string): void {
+  if (typeof value === 'string') {
+    const what = /[\u2028\u2029]/.test(value)
+      ? 'a Unicode line or paragraph separator (U+2028/U+2029)'
+      : goYamlUnsupportedCharacter(value);
+    if (what !== undefined) {
+      throw new JoineryError(
+        'KUBECONFIG_VALUE_INVALID',
+        `the kubeconfig field ${path} contains a character that cannot be written: ${what}`,
+        'remove the character from the value',
+        { path },
+      );
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => checkWritable(v, `${path}[${i}]`));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) checkWritable(v, path === '' ? k : `${path}.${k}`);
+  }
+}
+
 /** clientcmd.Write of a v1 Config holding only the given clusters, contexts and token users. */
 function writeKubeconfig(doc: KubeconfigDocument): string {
-  let out = 'apiVersion: v1\n';
-  if (doc.clusters.length === 0) out += 'clusters: null\n';
-  else {
-    out += 'clusters:\n';
-    for (const c of byName(doc.clusters)) {
-      out += '- cluster:\n';
-      if (c.caData.length > 0) {
-        out += goYamlMappingEntry('certificate-authority-data', Buffer.from(c.caData).toString('base64'), 4);
-      }
-      out += goYamlMappingEntry('server', c.server, 4);
-      out += goYamlMappingEntry('name', c.name, 2);
-    }
-  }
-  if (doc.contexts.length === 0) out += 'contexts: null\n';
-  else {
-    out += 'contexts:\n';
-    for (const c of byName(doc.contexts)) {
-      out += '- context:\n';
-      out += goYamlMappingEntry('cluster', c.cluster, 4);
-      out += goYamlMappingEntry('user', c.user, 4);
-      out += goYamlMappingEntry('name', c.name, 2);
-    }
-  }
-  out += goYamlMappingEntry('current-context', doc.currentContext, 0);
-  out += 'kind: Config\npreferences: {}\n';
-  if (doc.users.length === 0) out += 'users: null\n';
-  else {
-    out += 'users:\n';
-    for (const u of byName(doc.users)) {
-      out += `- ${goYamlMappingEntry('name', u.name, 2).slice(2)}`;
-      out += '  user:\n';
-      if (u.token !== '') out += goYamlMappingEntry('token', u.token, 4);
-      else out = `${out.slice(0, -1)} {}\n`;
-    }
-  }
-  return out;
+  const json = kubeconfigJson(doc);
+  checkWritable(json, '');
+  return marshalGoYaml(json);
 }
 
 function caBytes(caData: Uint8Array | string): Buffer {
@@ -195,7 +215,6 @@ class NonString {
   constructor(readonly source: string) {}
 }
 
-const NULLS = new Set(['', '~', 'null', 'Null', 'NULL']);
 const STR_TAGS = new Set(['!!str', 'tag:yaml.org,2002:str']);
 
 /**
@@ -227,8 +246,9 @@ function goYamlValue(text: string): unknown {
       const value = String(node.value ?? '');
       if (node.tag !== undefined) return STR_TAGS.has(node.tag) ? value : new NonString(value);
       if (node.type !== Scalar.PLAIN) return value;
-      if (NULLS.has(value)) return null;
-      return resolvesToNonString(value) ? new NonString(value) : value;
+      const resolved = resolveGoYamlPlain(value).tag;
+      if (resolved === 'null') return null;
+      return resolved === 'str' ? value : new NonString(value);
     }
     return null; // an empty value
   };

@@ -7,7 +7,7 @@
 import { JoineryError } from '../errors/index.js';
 import type { KubeadmKind, VersionConverter } from './common.js';
 import { clusterToSuperset, initToSuperset, joinToSuperset } from './convert.js';
-import { marshalGoYaml, type JsonValue } from './goyaml.js';
+import { marshalGoYaml, type JsonValue } from '../goyaml/index.js';
 import type { ClusterConfiguration, Duration, InitConfiguration, JoinConfiguration, KubeadmConfig } from './model.js';
 import { checkDocument, type JsonObject, type ObjectSpec } from './schema.js';
 import { v1beta2 } from './v1beta2.js';

@@ -23,4 +23,3 @@ export {
   type KubeadmDocument,
 } from './emit.js';
 export { parseKubeadmDocuments, goYamlDocuments, type KubeadmDocuments, type OtherDocument } from './parse.js';
-export { marshalGoYaml, type JsonValue } from './goyaml.js';

@@ -9,9 +9,10 @@ import { JoineryError } from '../errors/index.js';
 import { KUBEADM_KINDS, type KubeadmKind } from './common.js';
 import { clusterFromSuperset, initFromSuperset, joinFromSuperset } from './convert.js';
 import { CONVERTERS, specsByVersion } from './emit.js';
-import { resolveGoYamlPlain } from './goyaml.js';
+import { resolveGoYamlPlain } from '../goyaml/index.js';
 import type { ClusterConfiguration, InitConfiguration, JoinConfiguration } from './model.js';
-import { closestName, scrubSecrets } from './rules.js';
+import { scrubSecrets } from '../token/index.js';
+import { closestName } from './rules.js';
 import { checkDocument, isObject, type Json, type JsonObject } from './schema.js';
 import { CONFIG_API_VERSIONS, KUBEADM_GROUP, kubeadmApiVersion, type ConfigApiVersion } from './version.js';
 

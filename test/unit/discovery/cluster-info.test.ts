@@ -10,7 +10,8 @@ import {
 } from '../../../src/discovery/index.js';
 import { caPin, parseCaPins } from '../../../src/pki/index.js';
 import { kubeadmCa, withTmpDir } from '../pki/ca-support.js';
-import { fixtureCa, throwsCode } from './support.js';
+import { throwsCode } from '../../support/errors.js';
+import { fixtureCa } from './support.js';
 
 const TOKEN = { id: 'abcdef', secret: 's3cr3tv4lu3s3cr3' };
 const SERVER = 'https://192.0.2.10:6443';

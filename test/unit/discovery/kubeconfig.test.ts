@@ -13,7 +13,8 @@ import {
 } from '../../../src/discovery/index.js';
 import { kubeBinaries } from '../../support/kube-bin.js';
 import { withTmpDirAsync } from '../pki/ca-support.js';
-import { assertGolden, fixtureCa, kubeadmTokenKubeconfig, throwsCode } from './support.js';
+import { throwsCode } from '../../support/errors.js';
+import { assertGolden, fixtureCa, kubeadmTokenKubeconfig } from './support.js';
 
 const SERVER = 'https://127.0.0.1:6443';
 const FAKE_TOKEN = 'abcdef.0123456789abcdef';
@@ -66,6 +67,16 @@ async function withKubeadm(t: { skip: (m: string) => void }, fn: (k: KubeadmSetu
     await fn({ kubeadm: bins.kubeadm, config, ca: readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8'), dir });
   });
 }
+
+test('the kubeconfig writers refuse Unicode line separators, NEL, unpaired surrogates and control characters', () => {
+  for (const v of ['a\u2028b', 'a\u0085', '\ud800', 'a\u2029', 'a\u007f']) {
+    const err = throwsCode(() => tlsBootstrapKubeconfig({ server: SERVER, caData: fixtureCa(), token: v }), 'KUBECONFIG_VALUE_INVALID');
+    assert.equal(err.path, 'users[0].user.token');
+    assert.ok(!err.message.includes(v));
+  }
+  const err = throwsCode(() => clusterInfoKubeconfig({ server: 'https://a\u2028b:6443', caData: fixtureCa() }), 'KUBECONFIG_VALUE_INVALID');
+  assert.equal(err.path, 'clusters[0].cluster.server');
+});
 
 test('tlsBootstrapKubeconfig is byte-equal to kubeadm v1.20.2 CreateWithToken + clientcmd.Write', async (t) => {
   await withKubeadm(t, async ({ kubeadm, config, ca }) => {

@@ -5,7 +5,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { JoineryError } from '../../../src/errors/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -23,18 +22,6 @@ export function assertGolden(name: string, actual: string): void {
     return;
   }
   assert.equal(actual, readFileSync(file, 'utf8'), `output differs from golden/${name} (UPDATE_GOLDEN=1 rewrites it)`);
-}
-
-export function throwsCode(fn: () => unknown, code: string): JoineryError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof JoineryError, `expected JoineryError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
 }
 
 const execFileAsync = promisify(execFile);

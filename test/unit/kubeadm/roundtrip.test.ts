@@ -9,7 +9,6 @@ import {
   CONFIG_API_VERSIONS,
   emitKubeadmYaml,
   kubeadmDocuments,
-  marshalGoYaml,
   parseKubeadmDocuments,
   type Arg,
   type ClusterConfiguration,
@@ -18,6 +17,7 @@ import {
   type JoinConfiguration,
   type KubeadmConfig,
 } from '../../../src/kubeadm/index.js';
+import { marshalGoYaml } from '../../../src/goyaml/index.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
 const rank = (v: ConfigApiVersion): number => CONFIG_API_VERSIONS.indexOf(v);

@@ -1,11 +1,16 @@
 /**
- * YAML text exactly as kubeadm writes it. kubeadm marshals its config documents with sigs.k8s.io/yaml:
- * the Go struct becomes JSON, the JSON is read back into untyped maps and written by gopkg.in/yaml.v2
- * (libyaml's emitter). So keys come out sorted by yaml.v2's "natural" key order, sequences inside
- * mappings are not indented, strings that YAML 1.1 would read as something else are double-quoted, and
- * long plain strings fold at the first space past column 80. The `yaml` package cannot reproduce those
- * choices (its folding and quoting rules differ), so this small writer covers the JSON data model only.
+ * YAML text exactly as sigs.k8s.io/yaml.Marshal writes it, which is how kubeadm prints its config documents
+ * and client-go's clientcmd.Write writes kubeconfigs: the Go value becomes JSON, the JSON is read back into
+ * untyped maps and written by gopkg.in/yaml.v2 (libyaml's emitter, Go port). So keys come out sorted by
+ * yaml.v2's "natural" key order, sequences inside mappings are not indented, strings that YAML 1.1 would
+ * read as something else are double-quoted, and long strings fold at the first space past column 80. The
+ * `yaml` package cannot reproduce those choices (its folding and quoting rules differ), so this small writer
+ * covers the JSON data model only. Sources: yaml.v2 encode.go (stringv), emitterc.go
+ * (yaml_emitter_analyze_scalar, select_scalar_style, the scalar writers, write_indent, write_break),
+ * yamlprivateh.go (is_printable, is_break), readerc.go (the characters its reader refuses).
  */
+import { JoineryError } from '../errors/index.js';
+import { goYamlResolvesNonString, isGoYamlBase60Float } from './resolve.js';
 
 /** A JSON value as sigs.k8s.io/yaml sees it after the JSON round trip. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -62,120 +67,45 @@ export function goYamlSortedKeys(keys: readonly string[]): string[] {
   return [...keys].sort((x, y) => (goYamlKeyLess(x, y) ? -1 : goYamlKeyLess(y, x) ? 1 : 0));
 }
 
-// ---- yaml.v2 resolve(): which plain strings would read back as something other than a string ----
-
-const YAML_STYLE_FLOAT = /^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/;
-const INT64_MIN = -(1n << 63n);
-const INT64_MAX = (1n << 63n) - 1n;
-const UINT64_MAX = (1n << 64n) - 1n;
-
-/** Go's strconv.ParseInt(s, 0, 64), falling back to ParseUint(s, 0, 64): the value, or undefined. */
-function goParseInt(s: string): bigint | undefined {
-  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/.exec(s);
-  if (!m) return undefined;
-  const digits = m[2] as string;
-  let v: bigint;
-  if (/^0[oO]/.test(digits)) v = BigInt(`0o${digits.slice(2)}`);
-  else if (/^0[0-7]+$/.test(digits)) v = BigInt(`0o${digits.slice(1)}`);
-  else v = BigInt(digits);
-  if (m[1] === '-') v = -v;
-  if (v >= INT64_MIN && v <= INT64_MAX) return v;
-  return m[1] === '' && v <= UINT64_MAX ? v : undefined;
-}
-
-function daysIn(month: number, year: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-
-/** yaml.v2 parseTimestamp: the four layouts it tries, with Go time.Parse's range checks. */
-function goParsesAsTimestamp(s: string): boolean {
-  const m =
-    /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:([Tt])|( ))(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?)?$/.exec(s);
-  if (!m) return false;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  if (month < 1 || month > 12 || day < 1 || day > daysIn(month, year)) return false;
-  if (m[6] === undefined) return true;
-  if (Number(m[6]) > 23 || Number(m[7]) > 59 || Number(m[8]) > 59) return false;
-  const zone = m[10];
-  if (m[4] !== undefined) {
-    if (zone === undefined) return false;
-    if (zone !== 'Z' && (Number(zone.slice(1, 3)) > 23 || Number(zone.slice(4)) > 59)) return false;
-    return true;
-  }
-  return zone === undefined;
-}
-
-const RESOLVED: ReadonlyMap<string, null | boolean | number> = new Map<string, null | boolean | number>([
-  ...['', '~', 'null', 'Null', 'NULL'].map((k) => [k, null] as const),
-  ...['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON'].map((k) => [k, true] as const),
-  ...['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF'].map((k) => [k, false] as const),
-  ...['.nan', '.NaN', '.NAN'].map((k) => [k, Number.NaN] as const),
-  ...['.inf', '.Inf', '.INF', '+.inf', '+.Inf', '+.INF'].map((k) => [k, Number.POSITIVE_INFINITY] as const),
-  ...['-.inf', '-.Inf', '-.INF'].map((k) => [k, Number.NEGATIVE_INFINITY] as const),
-]);
-
-/** What yaml.v2 reads from a plain scalar when the target is untyped (`interface{}`). */
-export type GoYamlScalar =
-  | { tag: 'str'; value: string }
-  | { tag: 'null'; value: null }
-  | { tag: 'bool'; value: boolean }
-  | { tag: 'int'; value: bigint }
-  | { tag: 'float'; value: number }
-  | { tag: 'timestamp'; value: string };
+// ---- characters the JSON → YAML round trip cannot carry ----
 
 /**
- * yaml.v2's resolve() for an untagged plain scalar: YAML 1.1 booleans (yes/no/on/off/y/n), nulls, ints
- * in Go's base-0 syntax with underscores dropped, floats, timestamps (which yaml.v2 hands back as
- * strings). Base-60 numbers are deliberately not numbers in yaml.v2.
+ * Why sigs.k8s.io/yaml cannot write `text` unchanged, naming the first offending character, or undefined
+ * when it can: an unpaired UTF-16 surrogate (a Go string holds UTF-8, encoding/json would write U+FFFD);
+ * U+0085 NEL (encoding/json leaves it raw, and the JSON → YAML step reads it as a line break and folds it
+ * into a space); and DEL, the C1 controls and U+FFFE/U+FFFF, which yaml.v2's reader refuses (kubeadm and
+ * clientcmd.Write then fail with "yaml: control characters are not allowed"). Checked against kubeadm v1.20.2.
  */
-export function resolveGoYamlPlain(s: string): GoYamlScalar {
-  if (RESOLVED.has(s)) {
-    const v = RESOLVED.get(s) as null | boolean | number;
-    if (v === null) return { tag: 'null', value: null };
-    if (typeof v === 'boolean') return { tag: 'bool', value: v };
-    return { tag: 'float', value: v };
-  }
-  const c = s[0] as string;
-  if (c === '.') {
-    if (/^\.[0-9]+([eE][-+]?[0-9]+)?$/.test(s) && Number.isFinite(Number(s))) return { tag: 'float', value: Number(s) };
-  } else if (c === '+' || c === '-' || (c >= '0' && c <= '9')) {
-    if (goParsesAsTimestamp(s)) return { tag: 'timestamp', value: s };
-    const plain = s.replaceAll('_', '');
-    const i = goParseInt(plain);
-    if (i !== undefined) return { tag: 'int', value: i };
-    if (YAML_STYLE_FLOAT.test(plain) && Number.isFinite(Number(plain))) return { tag: 'float', value: Number(plain) };
-    const bin = /^(-?)0b([01]+)$/.exec(plain);
-    if (bin) {
-      const v = BigInt(`0b${bin[2]}`) * (bin[1] === '-' ? -1n : 1n);
-      if (v >= INT64_MIN && v <= INT64_MAX) return { tag: 'int', value: v };
-    }
-  }
-  return { tag: 'str', value: s };
+export function goYamlUnsupportedCharacter(text: string): string | undefined {
+  const m = /[\u007f-\u0084\u0086-\u009f\ufffe\uffff]|\u0085|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(text);
+  if (!m) return undefined;
+  const c = m[0].charCodeAt(0);
+  const name = `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (c >= 0xd800 && c <= 0xdfff) return `${name}, an unpaired UTF-16 surrogate (Go strings hold only whole characters)`;
+  if (c === 0x85) return `${name} (next line), which the JSON-to-YAML step reads as a line break and turns into a space`;
+  return `${name}, a control character the Go YAML reader refuses ("control characters are not allowed")`;
 }
 
-/** True when yaml.v2 would not read the plain scalar `s` back as the same string. */
-export function goYamlResolvesNonString(s: string): boolean {
-  return resolveGoYamlPlain(s).tag !== 'str';
-}
-
-function isBase60Float(s: string): boolean {
-  return /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$/.test(s);
+function unsupported(path: string, what: string): JoineryError {
+  return new JoineryError(
+    'YAML_VALUE_UNSUPPORTED',
+    `${path === '' ? 'the document' : path} contains ${what}; kubeadm's YAML writer (sigs.k8s.io/yaml) cannot write it unchanged`,
+    'remove that character from the value',
+    path === '' ? {} : { path },
+  );
 }
 
 // ---- libyaml's scalar analysis (yaml_emitter_analyze_scalar) ----
 
 const isBreakCp = (c: number): boolean => c === 0x0a || c === 0x0d || c === 0x85 || c === 0x2028 || c === 0x2029;
 const isBlankzCp = (c: number | undefined): boolean => c === undefined || c === 0x20 || c === 0x09 || isBreakCp(c) || c === 0;
+/** yaml.v2's is_printable: NEL and everything beyond the BMP count as not printable (so they are escaped). */
 function isPrintableCp(c: number): boolean {
   return (
     c === 0x0a ||
     (c >= 0x20 && c <= 0x7e) ||
-    c === 0x85 ||
     (c >= 0xa0 && c <= 0xd7ff) ||
-    (c >= 0xe000 && c <= 0xfffd && c !== 0xfeff) ||
-    (c >= 0x10000 && c <= 0x10ffff)
+    (c >= 0xe000 && c <= 0xfffd && c !== 0xfeff)
   );
 }
 
@@ -258,7 +188,7 @@ type Style = 'plain' | 'single' | 'double' | 'literal';
 function scalarStyle(value: string, simpleKey: boolean): Style {
   let style: Style;
   if (value.includes('\n')) style = 'literal';
-  else if (!goYamlResolvesNonString(value) && !isBase60Float(value)) style = 'plain';
+  else if (!goYamlResolvesNonString(value) && !isGoYamlBase60Float(value)) style = 'plain';
   else style = 'double';
   const a = analyzeScalar(value);
   if (style === 'plain') {
@@ -274,53 +204,79 @@ const ESCAPES: ReadonlyMap<number, string> = new Map([
   [0x1b, 'e'], [0x22, '"'], [0x5c, '\\'], [0x85, 'N'], [0xa0, '_'], [0x2028, 'L'], [0x2029, 'P'],
 ]);
 
-/** Writes text while tracking the column, the way libyaml's emitter does. */
+/** Writes text while tracking the column and whether a line was just broken, as libyaml's emitter does. */
 class Writer {
   out = '';
   column = 0;
+  /** libyaml's `indention`: a line break was written and nothing but indentation since. */
+  indention = true;
   write(s: string): void {
+    if (s === '') return;
     this.out += s;
     this.column += Array.from(s).length;
+    this.indention = false;
   }
-  /** Starts a new line at `indent` (a block scalar may already have ended the line). */
-  newline(indent: number): void {
-    this.out += `${this.column === 0 && this.out.endsWith('\n') ? '' : '\n'}${' '.repeat(indent)}`;
+  /** write_break: `\n` starts a new line; another line break (U+2028, U+2029) is written as it is. */
+  lineBreak(ch = '\n'): void {
+    this.out += ch;
+    this.column = 0;
+    this.indention = true;
+  }
+  /** write_indent: a new line unless one was just started, then spaces up to `indent`. */
+  indent(indent: number): void {
+    if (!this.indention || this.column > indent) this.lineBreak();
+    this.out += ' '.repeat(indent - this.column);
     this.column = indent;
+    this.indention = true;
   }
 }
 
 /** Writes a scalar string at the writer's position; `indent` is where folded lines continue. */
-function writeString(w: Writer, value: string, indent: number, simpleKey: boolean): void {
+function writeString(w: Writer, value: string, indent: number, simpleKey: boolean, path: string): void {
+  const bad = goYamlUnsupportedCharacter(value);
+  if (bad !== undefined) throw unsupported(path, bad);
   const style = scalarStyle(value, simpleKey);
   const allowBreaks = !simpleKey;
   const cps = Array.from(value);
   const isSpaceAt = (i: number): boolean => cps[i] === ' ';
+  const isBreakAt = (i: number): boolean => cps[i] !== undefined && isBreakCp((cps[i] as string).codePointAt(0) as number);
   if (style === 'plain' || style === 'single') {
     const q = style === 'single' ? "'" : '';
     w.write(q);
     let spaces = false;
+    let breaks = false;
     for (let i = 0; i < cps.length; i++) {
       const ch = cps[i] as string;
       if (ch === ' ') {
         const edgeOk = style === 'plain' || (i !== 0 && i !== cps.length - 1);
-        if (allowBreaks && !spaces && w.column > BEST_WIDTH && edgeOk && !isSpaceAt(i + 1)) w.newline(indent);
+        if (allowBreaks && !spaces && w.column > BEST_WIDTH && edgeOk && !isSpaceAt(i + 1)) w.indent(indent);
         else w.write(ch);
         spaces = true;
+      } else if (isBreakAt(i)) {
+        // Only U+2028/U+2029 get here: a value with `\n` is a literal block, one with `\r` is double-quoted.
+        if (!breaks && ch === '\n') w.lineBreak();
+        w.lineBreak(ch);
+        breaks = true;
       } else {
+        if (breaks) w.indent(indent);
         w.write(ch === "'" && style === 'single' ? "''" : ch);
         spaces = false;
+        breaks = false;
       }
     }
     w.write(q);
     return;
   }
   if (style === 'double') {
+    // yaml.v2's is_bom looks at the start of the value, not at the current character: after a leading
+    // U+FEFF, every character is escaped (so nothing folds either).
+    const escapeAll = value.startsWith('\ufeff');
     w.write('"');
     let spaces = false;
     for (let i = 0; i < cps.length; i++) {
       const ch = cps[i] as string;
       const c = ch.codePointAt(0) as number;
-      if (!isPrintableCp(c) || isBreakCp(c) || c === 0xfeff || ch === '"' || ch === '\\') {
+      if (escapeAll || !isPrintableCp(c) || isBreakCp(c) || c === 0xfeff || ch === '"' || ch === '\\') {
         const e = ESCAPES.get(c);
         if (e !== undefined) w.write(`\\${e}`);
         else if (c <= 0xff) w.write(`\\x${c.toString(16).toUpperCase().padStart(2, '0')}`);
@@ -329,7 +285,7 @@ function writeString(w: Writer, value: string, indent: number, simpleKey: boolea
         spaces = false;
       } else if (ch === ' ') {
         if (allowBreaks && !spaces && w.column > BEST_WIDTH && i !== 0 && i !== cps.length - 1) {
-          w.newline(indent);
+          w.indent(indent);
           if (isSpaceAt(i + 1)) w.write('\\');
         } else {
           w.write(ch);
@@ -345,26 +301,20 @@ function writeString(w: Writer, value: string, indent: number, simpleKey: boolea
   }
   // literal block scalar
   let hints = '|';
-  const first = (cps[0] as string).codePointAt(0) as number;
-  if (first === 0x20 || isBreakCp(first)) hints += String(BEST_INDENT);
-  const last = (cps[cps.length - 1] as string).codePointAt(0) as number;
-  if (!isBreakCp(last)) hints += '-';
-  else if (cps.length === 1 || isBreakCp((cps[cps.length - 2] as string).codePointAt(0) as number)) hints += '+';
+  if (cps[0] === ' ' || isBreakAt(0)) hints += String(BEST_INDENT);
+  if (!isBreakAt(cps.length - 1)) hints += '-';
+  else if (cps.length === 1 || isBreakAt(cps.length - 2)) hints += '+';
   w.write(hints);
+  w.lineBreak();
   let breaks = true;
-  w.out += '\n';
-  w.column = 0;
-  for (const ch of cps) {
-    if (isBreakCp(ch.codePointAt(0) as number)) {
-      w.out += '\n';
-      w.column = 0;
+  for (let i = 0; i < cps.length; i++) {
+    if (isBreakAt(i)) {
+      w.lineBreak(cps[i]);
       breaks = true;
     } else {
-      if (breaks) {
-        w.write(' '.repeat(indent));
-        breaks = false;
-      }
-      w.write(ch);
+      if (breaks) w.indent(indent);
+      w.write(cps[i] as string);
+      breaks = false;
     }
   }
 }
@@ -373,17 +323,17 @@ function isEmptyCollection(v: JsonValue): boolean {
   return Array.isArray(v) ? v.length === 0 : typeof v === 'object' && v !== null && Object.keys(v).length === 0;
 }
 
-function writeScalar(w: Writer, v: JsonValue, indent: number): void {
+function writeScalar(w: Writer, v: JsonValue, indent: number, path: string): void {
   if (v === null) w.write('null');
   else if (typeof v === 'boolean') w.write(v ? 'true' : 'false');
-  else if (typeof v === 'number') w.write(formatNumber(v));
-  else if (typeof v === 'string') writeString(w, v, indent, false);
+  else if (typeof v === 'number') w.write(formatNumber(v, path));
+  else if (typeof v === 'string') writeString(w, v, indent, false, path);
   else w.write(Array.isArray(v) ? '[]' : '{}');
 }
 
 /** Go's JSON numbers come back from yaml.v2 as int or float64; integers print plainly. */
-function formatNumber(n: number): string {
-  if (!Number.isFinite(n)) throw new RangeError('a YAML document cannot hold a non-finite number');
+function formatNumber(n: number, path: string): string {
+  if (!Number.isFinite(n)) throw unsupported(path, `the non-finite number ${n} (JSON has no such number)`);
   return Number.isInteger(n) ? n.toFixed(0) : String(n);
 }
 
@@ -391,56 +341,62 @@ function isCollection(v: JsonValue): v is JsonValue[] | { [key: string]: JsonVal
   return typeof v === 'object' && v !== null && !isEmptyCollection(v);
 }
 
+const keyPath = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`);
+
 /** Writes a block mapping whose first key goes at the current position and later keys at `indent`. */
-function writeMapping(w: Writer, m: { [key: string]: JsonValue }, indent: number, first: boolean): void {
+function writeMapping(w: Writer, m: { [key: string]: JsonValue }, indent: number, first: boolean, path: string): void {
   let firstKey = first;
   for (const key of goYamlSortedKeys(Object.keys(m))) {
-    if (!firstKey) w.newline(indent);
+    if (!firstKey) w.indent(indent);
     firstKey = false;
     const v = m[key] as JsonValue;
-    writeString(w, key, indent, true);
+    const at = keyPath(path, key);
+    writeString(w, key, indent, true, at);
     w.write(':');
     if (isCollection(v)) {
       if (Array.isArray(v)) {
-        w.newline(indent);
-        writeSequence(w, v, indent, true);
+        w.indent(indent);
+        writeSequence(w, v, indent, true, at);
       } else {
-        w.newline(indent + BEST_INDENT);
-        writeMapping(w, v, indent + BEST_INDENT, true);
+        w.indent(indent + BEST_INDENT);
+        writeMapping(w, v, indent + BEST_INDENT, true, at);
       }
     } else {
       w.write(' ');
-      writeScalar(w, v, indent + BEST_INDENT);
+      writeScalar(w, v, indent + BEST_INDENT, at);
     }
   }
 }
 
-function writeSequence(w: Writer, s: JsonValue[], indent: number, first: boolean): void {
+function writeSequence(w: Writer, s: JsonValue[], indent: number, first: boolean, path: string): void {
   let firstItem = first;
-  for (const v of s) {
-    if (!firstItem) w.newline(indent);
+  s.forEach((v, i) => {
+    if (!firstItem) w.indent(indent);
     firstItem = false;
     w.write('- ');
+    const at = `${path}[${i}]`;
     if (isCollection(v)) {
-      if (Array.isArray(v)) writeSequence(w, v, indent + BEST_INDENT, true);
-      else writeMapping(w, v, indent + BEST_INDENT, true);
+      if (Array.isArray(v)) writeSequence(w, v, indent + BEST_INDENT, true, at);
+      else writeMapping(w, v, indent + BEST_INDENT, true, at);
     } else {
-      writeScalar(w, v, indent + BEST_INDENT);
+      writeScalar(w, v, indent + BEST_INDENT, at);
     }
-  }
+  });
 }
 
 /**
- * The YAML text sigs.k8s.io/yaml.Marshal produces for a JSON value (kubeadm's `config print` style):
- * sorted keys, two-space indentation, unindented sequences under keys, a trailing newline.
+ * The YAML text sigs.k8s.io/yaml.Marshal produces for a JSON value (kubeadm's `config print` style,
+ * client-go's clientcmd.Write): sorted keys, two-space indentation, unindented sequences under keys, a
+ * trailing line break. Throws YAML_VALUE_UNSUPPORTED (with the field path) for a string holding a
+ * character the Go round trip cannot carry (see goYamlUnsupportedCharacter) and for a non-finite number.
  */
 export function marshalGoYaml(value: JsonValue): string {
   const w = new Writer();
   if (isCollection(value)) {
-    if (Array.isArray(value)) writeSequence(w, value, 0, true);
-    else writeMapping(w, value, 0, true);
+    if (Array.isArray(value)) writeSequence(w, value, 0, true, '');
+    else writeMapping(w, value, 0, true, '');
   } else {
-    writeScalar(w, value, 0);
+    writeScalar(w, value, 0, '');
   }
-  return w.out.endsWith('\n') && w.column === 0 ? w.out : `${w.out}\n`;
+  return w.indention ? w.out : `${w.out}\n`;
 }
