@@ -8,15 +8,9 @@
  * `apiServer.timeoutForControlPlane`, which the model keeps in the InitConfiguration's timeouts).
  */
 import { JoineryError } from '../errors/index.js';
-import {
-  bootstrapGroupProblem,
-  bootstrapTokenProblem,
-  caPinProblem,
-  certificateKeyProblem,
-  hostPortProblem,
-  portProblem,
-  TOKEN_USAGES,
-} from './rules.js';
+import { parseCaPins, parseCertificateKey } from '../pki/index.js';
+import { parseBootstrapToken, validateTokenGroup, validateTokenUsages } from '../token/index.js';
+import { hostPortProblem, portProblem, ruleProblem } from './rules.js';
 import {
   bool,
   child,
@@ -36,7 +30,7 @@ import {
   type Spec,
 } from './schema.js';
 import { ENCRYPTION_ALGORITHMS, HOST_PATH_TYPES, PULL_POLICIES, TAINT_EFFECTS, TIMEOUT_NAMES, DNS_TYPES } from './model.js';
-import { kubeadmApiVersion, kubernetesRangeText, type ConfigApiVersion } from './version.js';
+import { kubeadmApiVersion, kubernetesRangeText, versionRank, type ConfigApiVersion } from './version.js';
 
 export const KUBEADM_KINDS = ['InitConfiguration', 'ClusterConfiguration', 'JoinConfiguration'] as const;
 export type KubeadmKind = (typeof KUBEADM_KINDS)[number];
@@ -62,12 +56,12 @@ function oneOf(values: readonly string[], what: string) {
 }
 
 const tokenCheck = (v: string, site: Site): void => {
-  const p = bootstrapTokenProblem(v);
+  const p = ruleProblem(() => parseBootstrapToken(v));
   if (p) throw problem(site, p, 'use a token printed by `kubeadm token create` (or `joinery token create`): six and sixteen characters of [a-z0-9] joined by a dot');
 };
 
 const pinCheck = (v: string, site: Site): void => {
-  const p = caPinProblem(v);
+  const p = ruleProblem(() => parseCaPins([v]));
   if (p) {
     throw problem(
       site,
@@ -78,7 +72,7 @@ const pinCheck = (v: string, site: Site): void => {
 };
 
 const certificateKeyCheck = (v: string, site: Site): void => {
-  const p = certificateKeyProblem(v);
+  const p = ruleProblem(() => parseCertificateKey(v));
   if (p) throw problem(site, p, 'use the key printed by `kubeadm init phase upload-certs --upload-certs` (or `kubeadm certs certificate-key`)');
 };
 
@@ -93,8 +87,13 @@ const hostPortCheck = (v: string, site: Site): void => {
 };
 
 const groupCheck = (v: string, site: Site): void => {
-  const p = bootstrapGroupProblem(v);
+  const p = ruleProblem(() => validateTokenGroup(v));
   if (p) throw problem(site, p, 'use system:bootstrappers:kubeadm:default-node-token or another system:bootstrappers: group');
+};
+
+const usageCheck = (v: string, site: Site): void => {
+  const p = ruleProblem(() => validateTokenUsages([v]));
+  if (p) throw problem(site, p, 'use signing and/or authentication');
 };
 
 // ---------------------------------------------------------------- shared field specs
@@ -128,7 +127,7 @@ export const bootstrapTokenSpec = object(
     description: str(),
     ttl: duration,
     expires: time,
-    usages: list(str(oneOf(TOKEN_USAGES, 'bootstrap token usage'))),
+    usages: list(str(usageCheck)),
     groups: list(str(groupCheck)),
   },
   { required: ['token'] },
@@ -263,6 +262,66 @@ export const encryptionAlgorithmSpec = str(oneOf(ENCRYPTION_ALGORITHMS, 'encrypt
 
 export const stringList = list(str());
 export const featureGatesSpec = map(bool);
+
+/**
+ * The field specs of the three kinds in config API `version`, as each version's types.go has them:
+ * v1beta2 alone has `dns.type` and `useHyperKubeImage`; v1beta3 adds skipPhases, patches and
+ * imagePullPolicy; v1beta4 turns extra arguments into `{name, value}` lists, moves the timeouts into
+ * `timeouts` (no `discovery.timeout`, no `apiServer.timeoutForControlPlane`) and adds dryRun,
+ * imagePullSerial, extraEnvs, dns.disabled, proxy, encryptionAlgorithm and the validity periods.
+ */
+export function versionSchemas(version: ConfigApiVersion): Readonly<Record<KubeadmKind, ObjectSpec>> {
+  const since = (v: ConfigApiVersion): boolean => versionRank(version) >= versionRank(v);
+  const v1beta3 = since('v1beta3');
+  const v1beta4 = since('v1beta4');
+  const component = { argsAsList: v1beta4, extraEnvs: v1beta4 };
+  const nodeRegistration = nodeRegistrationSpec({ argsAsList: v1beta4, imagePullPolicy: v1beta3, imagePullSerial: v1beta4 });
+  const dryRun: Record<string, Spec> = v1beta4 ? { dryRun: bool } : {};
+  const phases: Record<string, Spec> = v1beta3 ? { skipPhases: stringList, patches: patchesSpec } : {};
+  const timeouts: Record<string, Spec> = v1beta4 ? { timeouts: timeoutsSpec } : {};
+  return {
+    InitConfiguration: object({
+      bootstrapTokens: list(bootstrapTokenSpec),
+      ...dryRun,
+      nodeRegistration,
+      localAPIEndpoint: apiEndpointSpec,
+      certificateKey: certificateKeySpec,
+      ...phases,
+      ...timeouts,
+    }),
+    ClusterConfiguration: object({
+      etcd: etcdSpec(component),
+      networking: networkingSpec,
+      kubernetesVersion: str(),
+      controlPlaneEndpoint: str(),
+      apiServer: controlPlaneComponentSpec(component, { certSANs: stringList, ...(v1beta4 ? {} : { timeoutForControlPlane: duration }) }),
+      controllerManager: controlPlaneComponentSpec(component),
+      scheduler: controlPlaneComponentSpec(component),
+      dns: dnsSpec({ type: !v1beta3, disabled: v1beta4 }),
+      ...(v1beta4 ? { proxy: object({ disabled: bool }) } : {}),
+      certificatesDir: str(),
+      imageRepository: str(),
+      ...(v1beta3 ? {} : { useHyperKubeImage: bool }),
+      featureGates: featureGatesSpec,
+      clusterName: str(),
+      ...(v1beta4
+        ? { encryptionAlgorithm: encryptionAlgorithmSpec, certificateValidityPeriod: duration, caCertificateValidityPeriod: duration }
+        : {}),
+    }),
+    JoinConfiguration: object(
+      {
+        ...dryRun,
+        nodeRegistration,
+        caCertPath: str(),
+        discovery: discoverySpec({ timeout: !v1beta4 }),
+        controlPlane: joinControlPlaneSpec,
+        ...phases,
+        ...timeouts,
+      },
+      { required: ['discovery'] },
+    ),
+  };
+}
 
 // ---------------------------------------------------------------- superset <-> versioned
 

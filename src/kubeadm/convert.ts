@@ -7,6 +7,7 @@
  */
 import { JoineryError } from '../errors/index.js';
 import { formatDuration, parseDuration } from '../duration/index.js';
+import { dateOfGoTime, parseGoRfc3339 } from '../token/index.js';
 import type {
   APIEndpoint,
   APIServer,
@@ -60,6 +61,12 @@ export function formatTime(d: Date, path: string): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** metav1.Time's UnmarshalJSON (Go's time.Parse with time.RFC3339) of a time the schema has checked. */
+function timeIn(text: string): Date {
+  const t = parseGoRfc3339(text);
+  return t === undefined ? new Date(Number.NaN) : dateOfGoTime(t);
+}
+
 const argsOut = (args: readonly Arg[] | undefined): Json[] | undefined => args?.map((a) => ({ name: a.name, value: a.value }));
 const envsOut = (envs: readonly EnvVar[] | undefined): Json[] | undefined => envs?.map((e) => ({ name: e.name, value: e.value }));
 
@@ -104,6 +111,15 @@ function patchesOut(p: Patches | undefined): Out | undefined {
   return o;
 }
 
+/** skipPhases, patches and timeouts, which InitConfiguration and JoinConfiguration both end with. */
+function setPhasesAndTimeouts(o: Out, m: InitConfiguration | JoinConfiguration): void {
+  setList(o, 'skipPhases', m.skipPhases);
+  const patches = patchesOut(m.patches);
+  if (patches) o['patches'] = patches;
+  const timeouts = timeoutsOut(m.timeouts);
+  if (timeouts) o['timeouts'] = timeouts;
+}
+
 function discoveryOut(d: Discovery | undefined): Out {
   const o: Out = {};
   if (!d) return o;
@@ -133,11 +149,7 @@ export function joinToSuperset(m: JoinConfiguration): Out {
     setString(cp, 'certificateKey', m.controlPlane.certificateKey);
     o['controlPlane'] = cp;
   }
-  setList(o, 'skipPhases', m.skipPhases);
-  const patches = patchesOut(m.patches);
-  if (patches) o['patches'] = patches;
-  const timeouts = timeoutsOut(m.timeouts);
-  if (timeouts) o['timeouts'] = timeouts;
+  setPhasesAndTimeouts(o, m);
   return o;
 }
 
@@ -159,11 +171,7 @@ export function initToSuperset(m: InitConfiguration): Out {
   setObject(o, 'nodeRegistration', nodeRegistrationOut(m.nodeRegistration));
   setObject(o, 'localAPIEndpoint', apiEndpointOut(m.localAPIEndpoint));
   setString(o, 'certificateKey', m.certificateKey);
-  setList(o, 'skipPhases', m.skipPhases);
-  const patches = patchesOut(m.patches);
-  if (patches) o['patches'] = patches;
-  const timeouts = timeoutsOut(m.timeouts);
-  if (timeouts) o['timeouts'] = timeouts;
+  setPhasesAndTimeouts(o, m);
   return o;
 }
 
@@ -387,7 +395,7 @@ function bootstrapTokenIn(v: Json): BootstrapToken {
   return assign({ token: String(o['token'] ?? '') } as BootstrapToken, {
     description: text(o['description']),
     ttl: dur(o['ttl']),
-    expires: typeof expires === 'string' ? new Date(expires) : undefined,
+    expires: typeof expires === 'string' ? timeIn(expires) : undefined,
     usages: strings(o['usages']),
     groups: strings(o['groups']),
   });

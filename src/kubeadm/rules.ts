@@ -1,50 +1,26 @@
 /**
- * Value rules kubeadm applies to config fields (cmd/kubeadm/app/apis/kubeadm/validation), checked on the
- * versioned documents. Each rule returns a problem text or undefined; it never puts a secret value
- * (token secret, certificate key) into that text.
+ * Value rules kubeadm applies to config fields (cmd/kubeadm/app/apis/kubeadm/validation) that belong to no
+ * other module, checked on the versioned documents, and the name matching behind "did you mean" hints.
+ * Token, group, usage, CA pin, certificate key and time rules come from src/token and src/pki
+ * (`ruleProblem` turns their errors into problem texts). Each rule returns a problem text or undefined;
+ * it never puts a secret value (token secret, certificate key) into that text.
  */
-
-const TOKEN_FORM = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
-
-/** Problem with a bootstrap token (bootstraputil.IsValidBootstrapToken: `[a-z0-9]{6}.[a-z0-9]{16}`). */
-export function bootstrapTokenProblem(token: string): string | undefined {
-  if (TOKEN_FORM.test(token)) return undefined;
-  return token === ''
-    ? 'the token is empty'
-    : 'it is not a bootstrap token of the form [a-z0-9]{6}.[a-z0-9]{16}';
-}
-
-/** Text with anything shaped like a token secret or a certificate key replaced, for error messages. */
-export function scrubSecrets(text: string): string {
-  return text
-    .replace(/\b([a-z0-9]{6})\.[a-z0-9]{16}\b/g, '$1.<redacted>')
-    .replace(/\b[0-9a-fA-F]{32,}\b/g, '<redacted>');
-}
-
-/** `abcdef.<redacted>` when the id part looks like a token id, else `<redacted>`. */
-export function redactedToken(token: string): string {
-  const id = token.split('.')[0] ?? '';
-  return /^[a-z0-9]{6}$/.test(id) ? `${id}.<redacted>` : '<redacted>';
-}
+import { JoineryError } from '../errors/index.js';
 
 /**
- * Problem with a CA public key pin (kubeadm's pubkeypin.Set.Allow): `<format>:<hex>` where the format is
- * `sha256` (any case) and the hex decodes to 32 bytes.
+ * The problem text of a rule of another module (src/token, src/pki): undefined when `rule` returns,
+ * else the message of the JoineryError it throws without its leading `path: `, so that kubeadm can
+ * report it at the field's own path.
  */
-export function caPinProblem(pin: string): string | undefined {
-  const colon = pin.indexOf(':');
-  if (colon < 0) return 'it has no "sha256:" prefix (expected sha256:<64 hex digits>)';
-  const format = pin.slice(0, colon).toLowerCase();
-  if (format !== 'sha256') return `the hash format ${JSON.stringify(pin.slice(0, Math.min(colon, 16)))} is not supported (only sha256)`;
-  const hex = pin.slice(colon + 1);
-  if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length % 2 !== 0) return 'the part after "sha256:" is not hexadecimal';
-  if (hex.length !== 64) return `the hash is ${hex.length / 2} bytes long, a SHA-256 hash is 32`;
-  return undefined;
-}
-
-/** Problem with a certificate key (32 bytes, hex-encoded: an AES-256 key). */
-export function certificateKeyProblem(key: string): string | undefined {
-  return /^[0-9a-fA-F]{64}$/.test(key) ? undefined : 'it is not 64 hexadecimal digits (a 32-byte AES key)';
+export function ruleProblem(rule: () => unknown): string | undefined {
+  try {
+    rule();
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof JoineryError)) throw err;
+    const prefix = err.path === undefined ? '' : `${err.path}: `;
+    return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+  }
 }
 
 /** Problem with a TCP port (1–65535). */
@@ -59,32 +35,6 @@ export function hostPortProblem(text: string): string | undefined {
     return `${JSON.stringify(text.slice(0, 128))} is not host:port (write an IPv6 address in brackets: [fd00::1]:6443)`;
   }
   return portProblem(Number(m[3]));
-}
-
-const BOOTSTRAP_GROUP = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
-/** Problem with an extra group of a bootstrap token (bootstrapapi.BootstrapGroupPattern). */
-export function bootstrapGroupProblem(group: string): string | undefined {
-  return BOOTSTRAP_GROUP.test(group)
-    ? undefined
-    : `bootstrap group ${JSON.stringify(group.slice(0, 300))} must match system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]`;
-}
-
-/** The usages a bootstrap token can have (bootstrapapi.KnownTokenUsages). */
-export const TOKEN_USAGES = ['signing', 'authentication'] as const;
-
-/** Problem with an RFC 3339 time (metav1.Time's JSON form, Go's time.RFC3339 layout). */
-export function rfc3339Problem(text: string): string | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.exec(text);
-  if (!m || Number.isNaN(Date.parse(text))) {
-    return `${JSON.stringify(text.slice(0, 64))} is not an RFC 3339 time such as 2024-05-01T12:00:00Z`;
-  }
-  const [month, day, hour, minute, second] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as number[];
-  const daysInMonth = new Date(Date.UTC(Number(m[1]), month as number, 0)).getUTCDate();
-  if ((month as number) < 1 || (month as number) > 12 || (day as number) < 1 || (day as number) > daysInMonth) {
-    return `${JSON.stringify(text)} has no such date`;
-  }
-  if ((hour as number) > 23 || (minute as number) > 59 || (second as number) > 59) return `${JSON.stringify(text)} has no such time`;
-  return undefined;
 }
 
 /** Levenshtein distance, for "did you mean" hints. */

@@ -6,7 +6,8 @@
  */
 import { JoineryError } from '../errors/index.js';
 import { parseDuration } from '../duration/index.js';
-import { closestName, rfc3339Problem, scrubSecrets } from './rules.js';
+import { parseGoRfc3339, scrubSecrets } from '../token/index.js';
+import { closestName } from './rules.js';
 import { kubeadmApiVersion, kubernetesRangeText, versionRank, type ConfigApiVersion } from './version.js';
 
 export type Json = null | boolean | number | string | Json[] | JsonObject;
@@ -195,8 +196,13 @@ export function checkValue(value: Json, spec: Spec, site: Site): void {
       return;
     case 'time': {
       if (typeof value !== 'string') throw wrongType(site, 'an RFC 3339 time string', value);
-      const p = rfc3339Problem(value);
-      if (p) throw problem(site, p, 'write a time such as 2024-05-01T12:00:00Z');
+      if (parseGoRfc3339(value) === undefined) {
+        throw problem(
+          site,
+          `${JSON.stringify(value.slice(0, 64))} is not an RFC 3339 time as Go's time.Parse reads it (metav1.Time)`,
+          'write a time such as 2024-05-01T12:00:00Z',
+        );
+      }
       return;
     }
     case 'list':

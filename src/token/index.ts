@@ -18,6 +18,7 @@ export {
   redactToken,
   scrubSecrets,
   tokenString,
+  validateTokenGroup,
   validateTokenGroups,
   validateTokenUsages,
 } from './token.js';
@@ -39,5 +40,5 @@ export { TOKEN_LIST_COLUMNS, tokenListRow, tokenListTable } from './list.js';
 export type { SkippedTokenSecret } from './list.js';
 export { goTabwriter, padRight, runeCount } from './tabwriter.js';
 export type { GoTabwriterOptions } from './tabwriter.js';
-export { formatGoRfc3339, parseGoRfc3339 } from './rfc3339.js';
+export { dateOfGoTime, formatGoRfc3339, parseGoRfc3339 } from './rfc3339.js';
 export type { GoTime } from './rfc3339.js';

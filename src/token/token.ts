@@ -116,11 +116,12 @@ export function redactToken(text: unknown): string {
 }
 
 /**
- * Replaces every whole token inside `text` by its redacted form and every occurrence of the given
- * secrets by `<redacted>`, so that a value can be quoted in an error message.
+ * Replaces every whole token inside `text` by its redacted form, every word of 32 or more hex digits
+ * (the shape of a certificate key, 64 hex digits) and every occurrence of the given secrets by
+ * `<redacted>`, so that a value can be quoted in an error message.
  */
 export function scrubSecrets(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(/([a-z0-9]{6})\.[a-z0-9]{16}/g, '$1.<redacted>');
+  let out = text.replace(/([a-z0-9]{6})\.[a-z0-9]{16}/g, '$1.<redacted>').replace(/\b[0-9a-fA-F]{32,}\b/g, '<redacted>');
   for (const s of secrets) if (s.length >= 8) out = out.split(s).join('<redacted>');
   return out;
 }
@@ -218,19 +219,25 @@ export function validateTokenGroups(
       { path },
     );
   }
-  groups.forEach((g: unknown, i) => {
-    if (typeof g !== 'string' || !BOOTSTRAP_GROUP_PATTERN.test(g)) {
-      const p = `${path}[${i}]`;
-      throw new JoineryError(
-        'TOKEN_GROUP_INVALID',
-        `${p}: bootstrap group ${quote(g, secrets)} is invalid (it must match ${BOOTSTRAP_GROUP_PATTERN.source})`,
-        'use a group that starts with system:bootstrappers: and ends with a lowercase letter or digit, ' +
-          `such as ${DEFAULT_TOKEN_GROUPS[0]}`,
-        { path: p },
-      );
-    }
-  });
+  groups.forEach((g: unknown, i) => validateTokenGroup(g, `${path}[${i}]`, secrets));
   return [...(groups as string[])];
+}
+
+/**
+ * Checks one extra group as cluster-bootstrap's ValidateBootstrapGroupName: it must match
+ * `^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$`. Throws TOKEN_GROUP_INVALID (prefixed with `path`).
+ */
+export function validateTokenGroup(group: unknown, path?: string, secrets: readonly string[] = []): string {
+  if (typeof group !== 'string' || !BOOTSTRAP_GROUP_PATTERN.test(group)) {
+    throw new JoineryError(
+      'TOKEN_GROUP_INVALID',
+      `${path ? `${path}: ` : ''}bootstrap group ${quote(group, secrets)} is invalid (it must match ${BOOTSTRAP_GROUP_PATTERN.source})`,
+      'use a group that starts with system:bootstrappers: and ends with a lowercase letter or digit, ' +
+        `such as ${DEFAULT_TOKEN_GROUPS[0]}`,
+      path === undefined ? {} : { path },
+    );
+  }
+  return group;
 }
 
 /** What `bootstrapToken` takes: kubeadm's `token create` flags / config fields; all optional. */

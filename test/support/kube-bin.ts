@@ -5,10 +5,10 @@
  * this machine, so that a test can skip with that reason instead of passing silently.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -60,4 +60,24 @@ export function kubeBinaries(): KubeBinaries | { missing: string } {
   }
   memo = { dir, kubeadm, version: 'v1.20.2' };
   return memo;
+}
+
+/** What `kubeadm config migrate` printed, and how it exited. */
+export interface KubeadmRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `kubeadm config migrate --old-config <file>` of the real kubeadm, with `text` written to a temporary file. */
+export function kubeadmConfigMigrate(kubeadm: string, text: string): KubeadmRun {
+  const dir = mkdtempSync(join(tmpdir(), 'joinery-kubeadm-'));
+  try {
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, text);
+    const r = spawnSync(kubeadm, ['config', 'migrate', '--old-config', file], { encoding: 'utf8', timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -12,17 +12,11 @@ import {
   type JoinConfiguration,
 } from '../../../src/kubeadm/index.js';
 import { MINUTE, SECOND } from '../../../src/duration/index.js';
+import { throwsCode } from '../../support/errors.js';
 import { cluster, init, joinTokenDiscovery, TOKEN } from './fixtures.js';
 
 function unsupported(fn: () => unknown, path: string, fix: RegExp): JoineryError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof JoineryError, `expected a JoineryError, got ${String(caught)}`);
-  assert.equal(caught.code, 'KUBEADM_FIELD_UNSUPPORTED', caught.message);
+  const caught = throwsCode(fn, 'KUBEADM_FIELD_UNSUPPORTED');
   assert.equal(caught.path, path);
   assert.match(caught.fix, fix);
   return caught;

@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CONFIG_API_VERSIONS, emitKubeadmYaml, kubeadmDocuments, parseKubeadmDocuments } from '../../../src/kubeadm/index.js';
-import { kubeBinaries } from '../../support/kube-bin.js';
+import { kubeadmConfigMigrate, kubeBinaries } from '../../support/kube-bin.js';
 import { GOLDEN_CONFIGS } from './fixtures.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
@@ -39,17 +37,10 @@ for (const [name, config] of Object.entries(GOLDEN_CONFIGS)) {
       t.skip(bins.missing);
       return;
     }
-    const dir = mkdtempSync(join(tmpdir(), 'joinery-kubeadm-'));
-    try {
-      const file = join(dir, 'config.yaml');
-      writeFileSync(file, readFileSync(goldenPath(name, 'v1beta2'), 'utf8'));
-      const r = spawnSync(bins.kubeadm, ['config', 'migrate', '--old-config', file], { encoding: 'utf8', timeout: 60_000 });
-      assert.equal(r.status, 0, `kubeadm config migrate failed: ${r.stderr}`);
-      assert.doesNotMatch(r.stderr, /unknown field/);
-      assert.match(r.stdout, /apiVersion: kubeadm\.k8s\.io\/v1beta2/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const r = kubeadmConfigMigrate(bins.kubeadm, readFileSync(goldenPath(name, 'v1beta2'), 'utf8'));
+    assert.equal(r.status, 0, `kubeadm config migrate failed: ${r.stderr}`);
+    assert.doesNotMatch(r.stderr, /unknown field/);
+    assert.match(r.stdout, /apiVersion: kubeadm\.k8s\.io\/v1beta2/);
   });
 }
 
@@ -59,16 +50,9 @@ test('the migrate check notices an unknown field (the kubeadm test can fail)', (
     t.skip(bins.missing);
     return;
   }
-  const dir = mkdtempSync(join(tmpdir(), 'joinery-kubeadm-'));
-  try {
-    const file = join(dir, 'config.yaml');
-    const text = readFileSync(goldenPath('join-token', 'v1beta2'), 'utf8').replace('kind: JoinConfiguration', 'kind: JoinConfiguration\nskipPhases: [preflight]');
-    writeFileSync(file, text);
-    const r = spawnSync(bins.kubeadm, ['config', 'migrate', '--old-config', file], { encoding: 'utf8', timeout: 60_000 });
-    assert.match(r.stderr, /unknown field "skipPhases"/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const text = readFileSync(goldenPath('join-token', 'v1beta2'), 'utf8').replace('kind: JoinConfiguration', 'kind: JoinConfiguration\nskipPhases: [preflight]');
+  const r = kubeadmConfigMigrate(bins.kubeadm, text);
+  assert.match(r.stderr, /unknown field "skipPhases"/);
 });
 
 test('golden files exist for every config and version', () => {

@@ -2,20 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JoineryError } from '../../../src/errors/index.js';
 import { parseKubeadmDocuments } from '../../../src/kubeadm/index.js';
+import { throwsCode } from '../../support/errors.js';
 import { CERT_KEY, PIN, TOKEN } from './fixtures.js';
 
 const SECRET = TOKEN.split('.')[1] as string;
 
 /** Asserts a JoineryError with `code` (and `path`), that leaks no secret, and returns it. */
 function rejects(text: string, code: string, path?: string): JoineryError {
-  let caught: unknown;
-  try {
-    parseKubeadmDocuments(text);
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof JoineryError, `expected a JoineryError, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
+  const caught = throwsCode(() => parseKubeadmDocuments(text), code);
   if (path !== undefined) assert.equal(caught.path, path, caught.message);
   for (const s of [caught.message, caught.fix, caught.path ?? '']) {
     assert.ok(!s.includes(SECRET), `secret leaked: ${s}`);
@@ -153,6 +147,31 @@ test('token, pin, certificate key, port, enum and duration rules', () => {
   rejects(cluster('etcd:\n  local: {}\n  external: {endpoints: [https://e:2379]}\n'), 'KUBEADM_CONFIG_INVALID', 'etcd');
   rejects(cluster('etcd:\n  external: {caFile: /ca}\n'), 'KUBEADM_CONFIG_INVALID', 'etcd.external.endpoints');
   rejects(cluster('featureGates: {PublicKeysECDSA: "true"}\n'), 'KUBEADM_CONFIG_INVALID', 'featureGates.PublicKeysECDSA');
+});
+
+test('bootstrapTokens[].expires is read as metav1.Time is: Go\'s time.Parse(time.RFC3339)', () => {
+  const init = (expires: string) => `apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\nbootstrapTokens:\n- token: ${TOKEN}\n  expires: "${expires}"\n`;
+  // kubeadm v1.20.2 (Go 1.19) parses these: a one-digit hour, a comma before the fraction, an offset past 24h.
+  for (const [text, iso] of [
+    ['2030-01-02T3:04:05,5+01:00', '2030-01-02T02:04:05.500Z'],
+    ['2030-01-02T03:04:05+25:00', '2030-01-01T02:04:05.000Z'],
+    ['2030-01-02T03:04:05.123456789123Z', '2030-01-02T03:04:05.123Z'],
+  ]) {
+    assert.equal(parseKubeadmDocuments(init(text as string)).init?.bootstrapTokens?.[0]?.expires?.toISOString(), iso, text);
+  }
+  // and refuses these ("cannot parse \"1-02T03:04:05Z\" as \"01\"" for the first).
+  for (const text of ['2030-1-02T03:04:05Z', '2030-01-02 03:04:05Z', '2030-02-30T03:04:05Z', '2030-01-02T03:04:05', '2030-01-02T24:00:00Z']) {
+    rejects(init(text), 'KUBEADM_CONFIG_INVALID', 'bootstrapTokens[0].expires');
+  }
+});
+
+test('token, pin and certificate key problems are the token/pki modules\' own texts, at kubeadm\'s field path', () => {
+  const pin = rejects(join('v1beta3', tokenDiscovery.replace(PIN, 'md5:abcd')), 'KUBEADM_CONFIG_INVALID', 'discovery.bootstrapToken.caCertHashes[0]');
+  assert.equal(pin.message, 'JoinConfiguration (document 1) discovery.bootstrapToken.caCertHashes[0]: is not a CA public key pin: unknown hash format "md5". Known format(s) are: sha256');
+  const token = rejects(join('v1beta3', tokenDiscovery.replace(TOKEN, 'ABCDEF.0123456789abcdef')), 'KUBEADM_CONFIG_INVALID', 'discovery.bootstrapToken.token');
+  assert.match(token.message, /discovery\.bootstrapToken\.token: the bootstrap token is not of the form \[a-z0-9\]\{6\}\.\[a-z0-9\]\{16\}/);
+  const key = rejects(join('v1beta3', `${tokenDiscovery}controlPlane:\n  certificateKey: ${CERT_KEY.slice(1)}\n`), 'KUBEADM_CONFIG_INVALID', 'controlPlane.certificateKey');
+  assert.match(key.message, /controlPlane\.certificateKey: the certificate key has 63 hex digits; it must be 64 hex digits/);
 });
 
 test('discovery needs exactly one method; token discovery needs an endpoint and a pin or the explicit unsafe flag', () => {

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { JoineryError } from '../../../src/errors/index.js';
+import { throwsCode } from '../../support/errors.js';
 import {
   decryptWithCertificateKey,
   encryptWithCertificateKey,
@@ -18,18 +19,6 @@ const goVectors = JSON.parse(readFileSync(join(fixtures, 'gcm-vectors.json'), 'u
   key: string;
   vectors: Array<{ plaintext: string; sealed: string }>;
 };
-
-function throwsCode(fn: () => unknown, code: string): JoineryError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof JoineryError, `expected JoineryError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
-}
 
 test('generateCertificateKey: 64 lowercase hex digits of 32 random bytes', () => {
   const bytes = Buffer.from('00ff10aa'.repeat(8), 'hex');

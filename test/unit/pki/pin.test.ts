@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { JoineryError } from '../../../src/errors/index.js';
+import { throwsCode } from '../../support/errors.js';
 import { caPin, caPins, checkCaPins, parseCaPins, pinSetAllows, subjectPublicKeyInfo } from '../../../src/pki/index.js';
 import { KEY_TYPES, kubeadmCa, opensslCa, opensslPin, withTmpDir, type KeyType } from './ca-support.js';
 
@@ -13,18 +14,6 @@ const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const goldenPins = JSON.parse(readFileSync(join(fixtures, 'pins.json'), 'utf8')) as Record<string, string>;
 const fixtureNames = Object.keys(goldenPins).filter((k) => k.endsWith('.crt'));
 const fixture = (name: string): string => readFileSync(join(fixtures, name), 'utf8');
-
-function throwsCode(fn: () => unknown, code: string): JoineryError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  assert.ok(caught instanceof JoineryError, `expected JoineryError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
-}
 
 test('caPin of the committed fixtures equals the golden pins (openssl and Go agree on them)', () => {
   assert.equal(fixtureNames.length, 4);

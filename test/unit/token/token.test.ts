@@ -8,6 +8,7 @@ import {
   parseBootstrapToken,
   redactToken,
   scrubSecrets,
+  validateTokenGroup,
 } from '../../../src/token/index.js';
 import { JoineryError, isJoineryError } from '../../../src/errors/index.js';
 
@@ -88,6 +89,27 @@ test('redactToken keeps only a recognisable id', () => {
 test('scrubSecrets removes tokens and known secrets from text', () => {
   assert.equal(scrubSecrets(`x ${TOKEN} y`), 'x abcdef.<redacted> y');
   assert.equal(scrubSecrets(`x${SECRET}y`, [SECRET]), 'x<redacted>y');
+});
+
+test('scrubSecrets also removes words of 32 or more hex digits (certificate keys), not shorter ones', () => {
+  const key = 'e6a2eb8581237ab72a4f494f30285ec12a9694d750b9785706a83bfcbbbd2204';
+  assert.equal(scrubSecrets(`key ${key}.`), 'key <redacted>.');
+  assert.equal(scrubSecrets(`key ${key.toUpperCase()}`), 'key <redacted>');
+  assert.equal(scrubSecrets('sha256:deadbeef and 0123456789abcdef0123456789abcde'), 'sha256:deadbeef and 0123456789abcdef0123456789abcde');
+});
+
+test('validateTokenGroup checks one group, with or without a path', () => {
+  assert.equal(validateTokenGroup('system:bootstrappers:kubeadm:default-node-token'), 'system:bootstrappers:kubeadm:default-node-token');
+  for (const [path, prefix] of [[undefined, 'bootstrap group'], ['groups[2]', 'groups[2]: bootstrap group']] as const) {
+    try {
+      validateTokenGroup('system:masters', path);
+      assert.fail('expected TOKEN_GROUP_INVALID');
+    } catch (err) {
+      assert.ok(err instanceof JoineryError && err.code === 'TOKEN_GROUP_INVALID', String(err));
+      assert.equal(err.path, path);
+      assert.ok(err.message.startsWith(`${prefix} "system:masters" is invalid`), err.message);
+    }
+  }
 });
 
 test('bootstrapToken fills kubeadm token create\'s defaults', () => {
