@@ -96,6 +96,25 @@ const usageCheck = (v: string, site: Site): void => {
   if (p) throw problem(site, p, 'use signing and/or authentication');
 };
 
+/**
+ * kubeadm defaults empty `usages` to [signing, authentication] and empty `groups` to
+ * [system:bootstrappers:kubeadm:default-node-token] (SetDefaults_BootstrapToken), then refuses groups
+ * without the authentication usage (ValidateTokenGroups). So every token whose usages are given
+ * without `authentication` is refused, whether or not it names groups.
+ */
+function bootstrapTokenUsagesCheck(t: JsonObject, site: Site): void {
+  const usages = Array.isArray(t['usages']) ? t['usages'] : [];
+  if (usages.length === 0 || usages.includes('authentication')) return;
+  const groups = Array.isArray(t['groups']) ? t['groups'] : [];
+  throw problem(
+    child(site, 'usages', 'usages'),
+    groups.length > 0
+      ? 'lacks "authentication", which the token\'s extra groups need'
+      : 'lacks "authentication", which kubeadm\'s default extra group (system:bootstrappers:kubeadm:default-node-token) needs',
+    'add authentication to usages: a bootstrap token always authenticates as its groups',
+  );
+}
+
 // ---------------------------------------------------------------- shared field specs
 
 export const apiEndpointSpec = object({ advertiseAddress: str(), bindPort: int32(portCheck) });
@@ -130,7 +149,7 @@ export const bootstrapTokenSpec = object(
     usages: list(str(usageCheck)),
     groups: list(str(groupCheck)),
   },
-  { required: ['token'] },
+  { required: ['token'], check: bootstrapTokenUsagesCheck },
 );
 
 /** NodeRegistrationOptions with the fields a version has. */

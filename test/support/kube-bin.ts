@@ -71,11 +71,23 @@ export interface KubeadmRun {
 
 /** `kubeadm config migrate --old-config <file>` of the real kubeadm, with `text` written to a temporary file. */
 export function kubeadmConfigMigrate(kubeadm: string, text: string): KubeadmRun {
+  return kubeadmWithConfig(kubeadm, text, (file) => ['config', 'migrate', '--old-config', file]);
+}
+
+/**
+ * `kubeadm config images list --config FILE`: runs kubeadm's defaulting and full validation of an
+ * InitConfiguration/ClusterConfiguration offline (exit 0 only for a config kubeadm init would accept).
+ */
+export function kubeadmValidateInit(kubeadm: string, text: string): KubeadmRun {
+  return kubeadmWithConfig(kubeadm, text, (file) => ['config', 'images', 'list', '--config', file]);
+}
+
+function kubeadmWithConfig(kubeadm: string, text: string, args: (file: string) => string[]): KubeadmRun {
   const dir = mkdtempSync(join(tmpdir(), 'joinery-kubeadm-'));
   try {
     const file = join(dir, 'config.yaml');
     writeFileSync(file, text);
-    const r = spawnSync(kubeadm, ['config', 'migrate', '--old-config', file], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(kubeadm, args(file), { encoding: 'utf8', timeout: 60_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });

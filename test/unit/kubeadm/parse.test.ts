@@ -138,6 +138,10 @@ test('token, pin, certificate key, port, enum and duration rules', () => {
   rejects(init(`bootstrapTokens:\n- token: ${TOKEN}\n  usages: [signing, root]\n`), 'KUBEADM_CONFIG_INVALID', 'bootstrapTokens[0].usages[1]');
   rejects(init(`bootstrapTokens:\n- token: ${TOKEN}\n  groups: [admins]\n`), 'KUBEADM_CONFIG_INVALID', 'bootstrapTokens[0].groups[0]');
   rejects(init(`bootstrapTokens:\n- token: ${TOKEN}\n  expires: tomorrow\n`), 'KUBEADM_CONFIG_INVALID', 'bootstrapTokens[0].expires');
+  // kubeadm defaults the groups, then refuses groups without the authentication usage.
+  rejects(init(`bootstrapTokens:\n- token: ${TOKEN}\n  usages: [signing]\n`), 'KUBEADM_CONFIG_INVALID', 'bootstrapTokens[0].usages');
+  rejects(init(`bootstrapTokens:\n- token: ${TOKEN}\n  usages: [signing]\n  groups: [system:bootstrappers:x]\n`), 'KUBEADM_CONFIG_INVALID', 'bootstrapTokens[0].usages');
+  assert.deepEqual(parseKubeadmDocuments(init(`bootstrapTokens:\n- token: ${TOKEN}\n  usages: [authentication]\n`)).init?.bootstrapTokens?.[0]?.usages, ['authentication']);
   rejects(init(`bootstrapTokens:\n- description: no token\n`), 'KUBEADM_CONFIG_INVALID', 'bootstrapTokens[0].token');
   const ok = parseKubeadmDocuments(init(`bootstrapTokens:\n- token: ${TOKEN}\n  expires: "2030-01-02T03:04:05+01:00"\n`));
   assert.deepEqual(ok.init?.bootstrapTokens?.[0]?.expires, new Date('2030-01-02T02:04:05Z'));

@@ -109,7 +109,7 @@ function initModel(v: ConfigApiVersion, withCluster: boolean): fc.Arbitrary<Init
       description: str,
       ttl: duration,
       expires: fc.integer({ min: 0, max: 253402300799 }).map((s) => new Date(s * 1000)),
-      usages: fc.subarray(['signing', 'authentication'], { minLength: 1 }),
+      usages: fc.constantFrom(['authentication'], ['signing', 'authentication'], ['authentication', 'signing']),
       groups: fc.array(fc.stringMatching(/^system:bootstrappers:[a-z0-9:-]{0,8}[a-z0-9]$/), { minLength: 1, maxLength: 2 }),
     },
     { requiredKeys: ['token'] },
