@@ -99,7 +99,7 @@ export function verifyClusterInfo(input: VerifyClusterInfoInput): VerifiedCluste
   if (pins.pins.length === 0) return { ...cluster, kubeconfig, caPin: undefined };
   let caPin: string;
   try {
-    caPin = checkCaPins(pins, cluster.caData);
+    caPin = checkCaPins(pins, cluster.caPem); // PEM only, as certutil.ParseCertsPEM: DER here is refused
   } catch (err) {
     if (err instanceof JoineryError && (err.code === 'CA_CERT_INVALID' || err.code === 'CA_CERT_MISSING')) {
       throw new JoineryError(

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import fc from 'fast-check';
 import { JoineryError } from '../../../src/errors/index.js';
 import {
@@ -92,6 +93,11 @@ test('no kubeconfig key, or one that does not parse: CLUSTER_INFO_INVALID', () =
   const badCa = signedData(clusterInfoKubeconfig({ server: SERVER, caData: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' }));
   const err = throwsCode(() => verifyClusterInfo({ configMapData: badCa, token: TOKEN, caPins: pins }), 'CLUSTER_INFO_INVALID');
   assert.match(err.message, /CA certificate in the cluster-info ConfigMap does not parse/);
+  // kubeadm reads the CA with certutil.ParseCertsPEM: the same certificate in DER form is refused.
+  const der = new X509Certificate(fixtureCa()).raw;
+  const derCa = signedData(clusterInfoKubeconfig({ server: SERVER, caData: der }));
+  const derErr = throwsCode(() => verifyClusterInfo({ configMapData: derCa, token: TOKEN, caPins: [caPin(fixtureCa())] }), 'CLUSTER_INFO_INVALID');
+  assert.equal(derErr.family, 'trust');
 });
 
 test('no jws-kubeconfig-<id> key: TOKEN_UNKNOWN_OR_EXPIRED, without the secret', () => {
