@@ -34,7 +34,7 @@ function certInvalid(what: string, cause: unknown, path: string | undefined): Jo
 function parseDer(der: Buffer, what: string, path: string | undefined): X509Certificate {
   try {
     const certificate = new X509Certificate(der);
-    subjectPublicKeyInfo(certificate); // the structure must also walk as DER
+    spkiOf(certificate.raw); // the structure must also walk as DER
     return certificate;
   } catch (err) {
     if (err instanceof JoineryError) throw err;
@@ -110,7 +110,15 @@ function readTlv(der: Buffer, at: number, limit: number): Tlv {
  * (what Go's x509.Certificate.RawSubjectPublicKeyInfo holds and kubeadm's pubkeypin.Hash digests).
  */
 export function subjectPublicKeyInfo(certificate: X509Certificate): Buffer {
-  const der = certificate.raw;
+  try {
+    return spkiOf(certificate.raw);
+  } catch (err) {
+    throw certInvalid('the certificate', err, undefined);
+  }
+}
+
+/** Walks certificate → tbsCertificate → subjectPublicKeyInfo; throws a plain Error on malformed DER. */
+function spkiOf(der: Buffer): Buffer {
   const cert = readTlv(der, 0, der.length);
   const tbs = readTlv(der, cert.body, cert.end);
   let field = readTlv(der, tbs.body, tbs.end);

@@ -8,6 +8,7 @@
  * and is written as `\n`. Go's Escape byte (0xff) cannot occur in a JavaScript string's UTF-8, and the
  * FilterHTML/StripEscape flags are not offered.
  */
+import { JoineryError } from '../errors/index.js';
 
 export interface GoTabwriterOptions {
   minwidth: number;
@@ -44,7 +45,9 @@ export function padRight(s: string, width: number): string {
 /** Formats `text` exactly as Go's text/tabwriter does with one Write and one Flush. */
 export function goTabwriter(text: string, options: GoTabwriterOptions): string {
   const { minwidth, tabwidth, padding } = options;
-  if (minwidth < 0 || tabwidth < 0 || padding < 0) throw new RangeError('negative minwidth, tabwidth, or padding');
+  if (minwidth < 0 || tabwidth < 0 || padding < 0) {
+    throw new JoineryError('TABWRITER_OPTIONS_INVALID', 'negative minwidth, tabwidth, or padding', 'pass widths of 0 or more', { family: 'internal' });
+  }
   const padchar = options.padchar;
   const tabPadding = padchar === '\t';
   const alignRight = (options.alignRight ?? false) && !tabPadding;
