@@ -145,16 +145,6 @@ export function formatDuration(ns: bigint): string {
   return neg ? `-${out}` : out;
 }
 
-/** Milliseconds (a JS number, for Date arithmetic) of a nanosecond duration, truncated toward zero. */
-export function durationToMillis(ns: bigint): number {
-  return Number(ns / MILLISECOND);
-}
-
-/** Nanoseconds of a millisecond count (whole milliseconds). */
-export function millisToDuration(ms: number): bigint {
-  return BigInt(Math.trunc(ms)) * MILLISECOND;
-}
-
 /**
  * apimachinery's duration.ShortHumanDuration, as printed in the TTL column of `kubeadm token list`:
  * `<invalid>` when more than a second in the past, then `0s`, `Ns`, `Nm`, `Nh`, `Nd`, `Ny`, each

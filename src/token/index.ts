@@ -26,7 +26,6 @@ export type { BootstrapToken, BootstrapTokenOptions, BootstrapTokenString, Rando
 export {
   BOOTSTRAP_TOKEN_SECRET_PREFIX,
   SECRET_TYPE_BOOTSTRAP_TOKEN,
-  bootstrapTokenOfDecoded,
   bootstrapTokenSecretName,
   decodeTokenSecret,
   formatExpiration,

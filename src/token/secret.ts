@@ -305,11 +305,3 @@ export function isTokenExpired(token: Pick<DecodedBootstrapToken, 'expiration'>,
   if (t === undefined) return true;
   return goTimeNanos(t) - BigInt(now.getTime()) * 1_000_000n <= 0n;
 }
-
-/** The BootstrapToken a decoded Secret describes (kubeadm's BootstrapTokenFromSecret result). */
-export function bootstrapTokenOfDecoded(decoded: DecodedBootstrapToken): BootstrapToken {
-  const t: BootstrapToken = { token: { ...decoded.token }, usages: [...decoded.usages], groups: [...decoded.groups] };
-  if (decoded.description !== '') t.description = decoded.description;
-  if (decoded.expires !== undefined) t.expires = new Date(decoded.expires.getTime());
-  return t;
-}
