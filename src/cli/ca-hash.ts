@@ -41,7 +41,7 @@ export async function caHash(options: CaHashOptions, io: Io): Promise<number> {
       'CA_CERT_REQUIRED',
       'ca-hash needs at least one --cert FILE',
       'run `joinery ca-hash --cert /etc/kubernetes/pki/ca.crt` (the flag may be repeated for several CAs)',
-      { path: '--cert' },
+      { path: '--cert', family: 'usage' },
     );
   }
   const pinned: PinnedCertificate[] = [];

@@ -14,7 +14,7 @@ export function outputFormat(value: string): OutputFormat {
     'OUTPUT_FORMAT_INVALID',
     `--output ${JSON.stringify(value)} is not a known output format`,
     `use one of: ${OUTPUT_FORMATS.join(', ')}`,
-    { path: '--output' },
+    { path: '--output', family: 'usage' },
   );
 }
 

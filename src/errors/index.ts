@@ -7,7 +7,8 @@
 
 /** Families group codes; the CLI maps each family to its own exit status. */
 export type ErrorFamily =
-  | 'input' // the user's input is malformed or breaks a rule (flags, files, config documents)
+  | 'usage' // the command line is incomplete or malformed (a missing flag, an unknown flag value)
+  | 'input' // the user's input is malformed or breaks a rule (files, config documents, flag contents)
   | 'trust' // discovery or a pin check failed: the node cannot trust the control plane
   | 'cluster' // the Kubernetes API refused or failed
   | 'io' // local files or the network, outside the cluster API
@@ -15,6 +16,7 @@ export type ErrorFamily =
 
 /** Exit status of the CLI for each family (64/65/69/74/70 follow sysexits.h). */
 export const EXIT_CODES: Readonly<Record<ErrorFamily, number>> = {
+  usage: 64,
   input: 65,
   trust: 76,
   cluster: 69,

@@ -133,13 +133,13 @@ test('ca-hash leaves out non-CA certificates with a warning and fails when none 
 
 test('ca-hash errors name the flag and the fix', async () => {
   const none = await cli('ca-hash');
-  assert.equal(none.code, 65);
+  assert.equal(none.code, 64);
   assert.match(none.stderr, /error: ca-hash needs at least one --cert FILE\n {2}fix: run `joinery ca-hash --cert/);
   const missing = await cli('ca-hash', '--cert', '/nonexistent/ca.crt');
   assert.equal(missing.code, 74);
   assert.match(missing.stderr, /cannot read --cert \/nonexistent\/ca\.crt: it does not exist/);
   const badOutput = await cli('ca-hash', '--cert', 'x', '-o', 'xml');
-  assert.equal(badOutput.code, 65);
+  assert.equal(badOutput.code, 64);
   assert.match(badOutput.stderr, /--output "xml" is not a known output format\n {2}fix: use one of: text, json, yaml/);
 });
 
