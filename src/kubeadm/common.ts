@@ -9,7 +9,14 @@
  */
 import { JoineryError } from '../errors/index.js';
 import { parseCaPins, parseCertificateKey } from '../pki/index.js';
-import { parseBootstrapToken, validateTokenGroup, validateTokenUsages } from '../token/index.js';
+import {
+  DEFAULT_TOKEN_GROUPS,
+  DEFAULT_TOKEN_USAGES,
+  parseBootstrapToken,
+  validateTokenGroup,
+  validateTokenGroups,
+  validateTokenUsages,
+} from '../token/index.js';
 import { hostPortProblem, portProblem, ruleProblem } from './rules.js';
 import {
   bool,
@@ -97,22 +104,38 @@ const usageCheck = (v: string, site: Site): void => {
 };
 
 /**
- * kubeadm defaults empty `usages` to [signing, authentication] and empty `groups` to
- * [system:bootstrappers:kubeadm:default-node-token] (SetDefaults_BootstrapToken), then refuses groups
- * without the authentication usage (ValidateTokenGroups). So every token whose usages are given
- * without `authentication` is refused, whether or not it names groups.
+ * kubeadm's rules for one bootstrap token after SetDefaults_BootstrapToken has filled an empty ttl (24h),
+ * usages ([signing, authentication]) and groups ([system:bootstrappers:kubeadm:default-node-token]):
+ * groups need the authentication usage (ValidateTokenGroups, the rule of src/token), and ttl and expires
+ * are mutually exclusive, so with the defaulted ttl kubeadm refuses every `expires`. A negative ttl, which
+ * kubeadm reads as "never expires", is refused when joinery writes a document.
  */
-function bootstrapTokenUsagesCheck(t: JsonObject, site: Site): void {
-  const usages = Array.isArray(t['usages']) ? t['usages'] : [];
-  if (usages.length === 0 || usages.includes('authentication')) return;
-  const groups = Array.isArray(t['groups']) ? t['groups'] : [];
-  throw problem(
-    child(site, 'usages', 'usages'),
-    groups.length > 0
-      ? 'lacks "authentication", which the token\'s extra groups need'
-      : 'lacks "authentication", which kubeadm\'s default extra group (system:bootstrappers:kubeadm:default-node-token) needs',
-    'add authentication to usages: a bootstrap token always authenticates as its groups',
-  );
+function bootstrapTokenCheck(t: JsonObject, site: Site): void {
+  const given = (key: string): Json[] => (Array.isArray(t[key]) ? (t[key] as Json[]) : []);
+  const usages = given('usages').length > 0 ? given('usages').map(String) : DEFAULT_TOKEN_USAGES;
+  const groups = given('groups').length > 0 ? given('groups') : DEFAULT_TOKEN_GROUPS;
+  const p = ruleProblem(() => validateTokenGroups(usages, groups));
+  if (p) {
+    throw problem(
+      child(site, 'usages', 'usages'),
+      given('groups').length > 0 ? p : `${p} (kubeadm gives the token the default group ${DEFAULT_TOKEN_GROUPS[0]})`,
+      'add authentication to usages: a bootstrap token always authenticates as its groups',
+    );
+  }
+  if (t['expires'] !== undefined && t['expires'] !== null) {
+    throw problem(
+      child(site, 'expires', 'expires'),
+      'is refused by kubeadm: it gives every bootstrap token a ttl (24h0m0s when none is set) and ttl and expires are mutually exclusive',
+      'set ttl instead (for example ttl: 2h0m0s); ttl: 0s makes a token that never expires',
+    );
+  }
+  if (site.doc.mode === 'emit' && typeof t['ttl'] === 'string' && t['ttl'].startsWith('-')) {
+    throw problem(
+      child(site, 'ttl', 'ttl'),
+      'is negative: kubeadm would silently make a token that never expires',
+      'write a positive ttl such as 1h0m0s, or 0s for a token that never expires on purpose',
+    );
+  }
 }
 
 // ---------------------------------------------------------------- shared field specs
@@ -149,7 +172,7 @@ export const bootstrapTokenSpec = object(
     usages: list(str(usageCheck)),
     groups: list(str(groupCheck)),
   },
-  { required: ['token'], check: bootstrapTokenUsagesCheck },
+  { check: bootstrapTokenCheck },
 );
 
 /** NodeRegistrationOptions with the fields a version has. */

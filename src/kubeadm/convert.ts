@@ -7,7 +7,6 @@
  */
 import { JoineryError } from '../errors/index.js';
 import { formatDuration, parseDuration } from '../duration/index.js';
-import { dateOfGoTime, parseGoRfc3339 } from '../token/index.js';
 import type {
   APIEndpoint,
   APIServer,
@@ -51,20 +50,6 @@ function setObject(o: Out, key: string, v: Out | undefined): void {
 }
 function setDuration(o: Out, key: string, v: Duration | undefined): void {
   if (v !== undefined) o[key] = formatDuration(v);
-}
-
-/** metav1.Time's JSON form: RFC 3339 in UTC, whole seconds. */
-export function formatTime(d: Date, path: string): string {
-  if (Number.isNaN(d.getTime())) {
-    throw new JoineryError('KUBEADM_CONFIG_INVALID', `${path}: the time is invalid`, 'pass a valid Date', { path });
-  }
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** metav1.Time's UnmarshalJSON (Go's time.Parse with time.RFC3339) of a time the schema has checked. */
-function timeIn(text: string): Date {
-  const t = parseGoRfc3339(text);
-  return t === undefined ? new Date(Number.NaN) : dateOfGoTime(t);
 }
 
 const argsOut = (args: readonly Arg[] | undefined): Json[] | undefined => args?.map((a) => ({ name: a.name, value: a.value }));
@@ -154,10 +139,10 @@ export function joinToSuperset(m: JoinConfiguration): Out {
 }
 
 function bootstrapTokenOut(t: BootstrapToken, i: number): Out {
-  const o: Out = { token: t.token };
+  const o: Out = {};
+  setString(o, 'token', t.token);
   setString(o, 'description', t.description);
   setDuration(o, 'ttl', t.ttl);
-  if (t.expires !== undefined) o['expires'] = formatTime(t.expires, `bootstrapTokens[${i}].expires`);
   setList(o, 'usages', t.usages);
   setList(o, 'groups', t.groups);
   return o;
@@ -391,11 +376,10 @@ export function joinFromSuperset(o: In): JoinConfiguration {
 
 function bootstrapTokenIn(v: Json): BootstrapToken {
   const o = v as In;
-  const expires = o['expires'];
-  return assign({ token: String(o['token'] ?? '') } as BootstrapToken, {
+  return assign({} as BootstrapToken, {
+    token: text(o['token']),
     description: text(o['description']),
     ttl: dur(o['ttl']),
-    expires: typeof expires === 'string' ? timeIn(expires) : undefined,
     usages: strings(o['usages']),
     groups: strings(o['groups']),
   });

@@ -119,11 +119,12 @@ export interface JoinConfiguration {
 
 /** A bootstrap token for `kubeadm init` to create (bootstraptoken/v1 BootstrapToken). */
 export interface BootstrapToken {
-  token: string;
+  // No `expires`: kubeadm defaults every token's ttl and refuses ttl next to expires, so it never
+  // accepts a document with one (the parser says so at bootstrapTokens[i].expires).
+  /** Absent: kubeadm generates one (SetBootstrapTokensDynamicDefaults). */
+  token?: string;
   description?: string;
   ttl?: Duration;
-  /** Written in RFC 3339 with whole seconds, as metav1.Time is. */
-  expires?: Date;
   usages?: string[];
   groups?: string[];
 }

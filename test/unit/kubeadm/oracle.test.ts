@@ -28,6 +28,10 @@ const cases: Array<[string, string, boolean]> = [
   ['group outside system:bootstrappers', init('  groups: [admins]\n'), false],
   ['group ending in a dash', init('  groups: ["system:bootstrappers:x-"]\n'), false],
   ['ttl and a group', init('  ttl: 1h30m\n  groups: [system:bootstrappers:joinery:nodes]\n'), true],
+  ['no token: kubeadm generates one', `apiVersion: kubeadm.k8s.io/v1beta2\nkind: InitConfiguration\nbootstrapTokens:\n- ttl: 1h0m0s\n${cluster}`, true],
+  ['malformed token', init('').replace(TOKEN, 'abcdef.0123'), false],
+  ['expires: refused next to the defaulted ttl', init('  expires: "2030-01-02T03:04:05Z"\n'), false],
+  ['negative ttl: read as never expiring', init('  ttl: -1h0m0s\n'), true],
 ];
 
 test('our verdict on InitConfiguration documents equals kubeadm v1.20.2 validation', (t) => {

@@ -142,9 +142,11 @@ test('token, pin, certificate key, port, enum and duration rules', () => {
   rejects(init(`bootstrapTokens:\n- token: ${TOKEN}\n  usages: [signing]\n`), 'KUBEADM_CONFIG_INVALID', 'bootstrapTokens[0].usages');
   rejects(init(`bootstrapTokens:\n- token: ${TOKEN}\n  usages: [signing]\n  groups: [system:bootstrappers:x]\n`), 'KUBEADM_CONFIG_INVALID', 'bootstrapTokens[0].usages');
   assert.deepEqual(parseKubeadmDocuments(init(`bootstrapTokens:\n- token: ${TOKEN}\n  usages: [authentication]\n`)).init?.bootstrapTokens?.[0]?.usages, ['authentication']);
-  rejects(init(`bootstrapTokens:\n- description: no token\n`), 'KUBEADM_CONFIG_INVALID', 'bootstrapTokens[0].token');
-  const ok = parseKubeadmDocuments(init(`bootstrapTokens:\n- token: ${TOKEN}\n  expires: "2030-01-02T03:04:05+01:00"\n`));
-  assert.deepEqual(ok.init?.bootstrapTokens?.[0]?.expires, new Date('2030-01-02T02:04:05Z'));
+  // Without a token kubeadm generates one (SetBootstrapTokensDynamicDefaults).
+  const tokenless = parseKubeadmDocuments(init(`bootstrapTokens:\n- description: no token\n`));
+  assert.deepEqual(tokenless.init?.bootstrapTokens, [{ description: 'no token' }]);
+  // kubeadm reads a negative ttl (as a token that never expires); joinery only refuses to write one.
+  assert.equal(parseKubeadmDocuments(init(`bootstrapTokens:\n- token: ${TOKEN}\n  ttl: -1h\n`)).init?.bootstrapTokens?.[0]?.ttl, -3_600_000_000_000n);
   const cluster = (body: string) => `apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n${body}`;
   rejects(cluster('encryptionAlgorithm: RSA-1024\n'), 'KUBEADM_CONFIG_INVALID', 'encryptionAlgorithm');
   rejects(cluster('apiServer:\n  extraVolumes:\n  - name: a\n    hostPath: /a\n    mountPath: /a\n    pathType: Dir\n'), 'KUBEADM_CONFIG_INVALID', 'apiServer.extraVolumes[0].pathType');
@@ -153,19 +155,20 @@ test('token, pin, certificate key, port, enum and duration rules', () => {
   rejects(cluster('featureGates: {PublicKeysECDSA: "true"}\n'), 'KUBEADM_CONFIG_INVALID', 'featureGates.PublicKeysECDSA');
 });
 
-test('bootstrapTokens[].expires is read as metav1.Time is: Go\'s time.Parse(time.RFC3339)', () => {
+test('bootstrapTokens[].expires: a time Go\'s time.Parse reads is refused as kubeadm refuses it (ttl is always defaulted)', () => {
   const init = (expires: string) => `apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\nbootstrapTokens:\n- token: ${TOKEN}\n  expires: "${expires}"\n`;
-  // kubeadm v1.20.2 (Go 1.19) parses these: a one-digit hour, a comma before the fraction, an offset past 24h.
-  for (const [text, iso] of [
-    ['2030-01-02T3:04:05,5+01:00', '2030-01-02T02:04:05.500Z'],
-    ['2030-01-02T03:04:05+25:00', '2030-01-01T02:04:05.000Z'],
-    ['2030-01-02T03:04:05.123456789123Z', '2030-01-02T03:04:05.123Z'],
-  ]) {
-    assert.equal(parseKubeadmDocuments(init(text as string)).init?.bootstrapTokens?.[0]?.expires?.toISOString(), iso, text);
+  // kubeadm v1.20.2 (Go 1.19) parses these (a one-digit hour, a comma before the fraction, an offset past
+  // 24h), then refuses them next to the defaulted ttl: "the BootstrapToken .TTL and .Expires fields are
+  // mutually exclusive".
+  for (const text of ['2030-01-02T3:04:05,5+01:00', '2030-01-02T03:04:05+25:00', '2030-01-02T03:04:05.123456789123Z', '2030-01-02T03:04:05Z']) {
+    const e = rejects(init(text), 'KUBEADM_CONFIG_INVALID', 'bootstrapTokens[0].expires');
+    assert.match(e.message, /mutually exclusive/, text);
+    assert.match(e.fix, /set ttl instead/);
   }
-  // and refuses these ("cannot parse \"1-02T03:04:05Z\" as \"01\"" for the first).
+  // These it cannot even parse ("cannot parse \"1-02T03:04:05Z\" as \"01\"" for the first).
   for (const text of ['2030-1-02T03:04:05Z', '2030-01-02 03:04:05Z', '2030-02-30T03:04:05Z', '2030-01-02T03:04:05', '2030-01-02T24:00:00Z']) {
-    rejects(init(text), 'KUBEADM_CONFIG_INVALID', 'bootstrapTokens[0].expires');
+    const e = rejects(init(text), 'KUBEADM_CONFIG_INVALID', 'bootstrapTokens[0].expires');
+    assert.match(e.message, /is not an RFC 3339 time/, text);
   }
 });
 

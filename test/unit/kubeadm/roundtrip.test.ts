@@ -108,7 +108,6 @@ function initModel(v: ConfigApiVersion, withCluster: boolean): fc.Arbitrary<Init
       token,
       description: str,
       ttl: duration,
-      expires: fc.integer({ min: 0, max: 253402300799 }).map((s) => new Date(s * 1000)),
       usages: fc.constantFrom(['authentication'], ['signing', 'authentication'], ['authentication', 'signing']),
       groups: fc.array(fc.stringMatching(/^system:bootstrappers:[a-z0-9:-]{0,8}[a-z0-9]$/), { minLength: 1, maxLength: 2 }),
     },
