@@ -18,29 +18,48 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 const BEST_WIDTH = 80;
 const BEST_INDENT = 2;
 
-const isLetter = (c: string): boolean => /^\p{L}$/u.test(c);
-const isDigit = (c: string): boolean => /^\p{Nd}$/u.test(c);
-
 /**
- * yaml.v2's keyList.Less for two string keys: letters compare by code point, a non-letter sorts before a
- * letter, and runs of digits compare by numeric value, then by run length ("a9" < "a10" < "a010").
+ * The code points of `text`, as Go ranges over a string (and as Array.from splits it): a surrogate pair is
+ * one code point, an unpaired surrogate stands alone.
  */
-export function goYamlKeyLess(a: string, b: string): boolean {
-  const ar = Array.from(a);
-  const br = Array.from(b);
+function codePoints(text: string): number[] {
+  const cps: number[] = [];
+  for (let i = 0; i < text.length; ) {
+    const c = text.codePointAt(i) as number;
+    cps.push(c);
+    i += c > 0xffff ? 2 : 1;
+  }
+  return cps;
+}
+
+const LETTER = /^\p{L}$/u;
+const DIGIT = /^\p{Nd}$/u;
+/** unicode.IsLetter; ASCII answered without the regular expression. */
+function isLetterCp(c: number): boolean {
+  if (c < 0x80) return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+  return LETTER.test(String.fromCodePoint(c));
+}
+/** unicode.IsDigit; ASCII answered without the regular expression. */
+function isDigitCp(c: number): boolean {
+  if (c < 0x80) return c >= 0x30 && c <= 0x39;
+  return DIGIT.test(String.fromCodePoint(c));
+}
+
+/** goYamlKeyLess on keys already split into code points. */
+function keyLessCps(ar: readonly number[], br: readonly number[]): boolean {
   for (let i = 0; i < ar.length && i < br.length; i++) {
-    const ac = ar[i] as string;
-    const bc = br[i] as string;
+    const ac = ar[i] as number;
+    const bc = br[i] as number;
     if (ac === bc) continue;
-    const al = isLetter(ac);
-    const bl = isLetter(bc);
-    if (al && bl) return (ac.codePointAt(0) as number) < (bc.codePointAt(0) as number);
+    const al = isLetterCp(ac);
+    const bl = isLetterCp(bc);
+    if (al && bl) return ac < bc;
     if (al || bl) return bl;
     let an = 0n;
     let bn = 0n;
-    if (ac === '0' || bc === '0') {
-      for (let j = i - 1; j >= 0 && isDigit(ar[j] as string); j--) {
-        if (ar[j] !== '0') {
+    if (ac === 0x30 || bc === 0x30) {
+      for (let j = i - 1; j >= 0 && isDigitCp(ar[j] as number); j--) {
+        if (ar[j] !== 0x30) {
           an = 1n;
           bn = 1n;
           break;
@@ -48,23 +67,35 @@ export function goYamlKeyLess(a: string, b: string): boolean {
       }
     }
     let ai = i;
-    for (; ai < ar.length && isDigit(ar[ai] as string); ai++) {
-      an = BigInt.asIntN(64, an * 10n + BigInt((ar[ai] as string).codePointAt(0)! - 48));
+    for (; ai < ar.length && isDigitCp(ar[ai] as number); ai++) {
+      an = BigInt.asIntN(64, an * 10n + BigInt((ar[ai] as number) - 48));
     }
     let bi = i;
-    for (; bi < br.length && isDigit(br[bi] as string); bi++) {
-      bn = BigInt.asIntN(64, bn * 10n + BigInt((br[bi] as string).codePointAt(0)! - 48));
+    for (; bi < br.length && isDigitCp(br[bi] as number); bi++) {
+      bn = BigInt.asIntN(64, bn * 10n + BigInt((br[bi] as number) - 48));
     }
     if (an !== bn) return an < bn;
     if (ai !== bi) return ai < bi;
-    return (ac.codePointAt(0) as number) < (bc.codePointAt(0) as number);
+    return ac < bc;
   }
   return ar.length < br.length;
 }
 
+/**
+ * yaml.v2's keyList.Less for two string keys: letters compare by code point, a non-letter sorts before a
+ * letter, and runs of digits compare by numeric value, then by run length ("a9" < "a10" < "a010").
+ */
+export function goYamlKeyLess(a: string, b: string): boolean {
+  return keyLessCps(codePoints(a), codePoints(b));
+}
+
 /** Keys of a mapping in the order yaml.v2 writes them (a stable sort, as Go's sort.Sort is not, but keys are unique). */
 export function goYamlSortedKeys(keys: readonly string[]): string[] {
-  return [...keys].sort((x, y) => (goYamlKeyLess(x, y) ? -1 : goYamlKeyLess(y, x) ? 1 : 0));
+  if (keys.length < 2) return [...keys];
+  // Each key is split into code points once, not at every comparison.
+  const decorated = keys.map((key) => ({ key, cps: codePoints(key) }));
+  decorated.sort((x, y) => (keyLessCps(x.cps, y.cps) ? -1 : keyLessCps(y.cps, x.cps) ? 1 : 0));
+  return decorated.map((d) => d.key);
 }
 
 // ---- characters the JSON → YAML round trip cannot carry ----
@@ -115,9 +146,20 @@ interface Analysis {
   blockAllowed: boolean;
 }
 
-function analyzeScalar(value: string): Analysis {
+/** The first-character indicators of yaml_emitter_analyze_scalar: # , [ ] { } & * ! | > ' " % @ ` */
+function isFirstIndicator(c: number): boolean {
+  switch (c) {
+    case 0x23: case 0x2c: case 0x5b: case 0x5d: case 0x7b: case 0x7d: case 0x26: case 0x2a:
+    case 0x21: case 0x7c: case 0x3e: case 0x27: case 0x22: case 0x25: case 0x40: case 0x60:
+      return true;
+    default:
+      return false;
+  }
+}
+
+function analyzeScalar(value: string, cps: readonly number[]): Analysis {
   if (value === '') return { blockPlainAllowed: true, singleQuotedAllowed: true, blockAllowed: false };
-  const cps = Array.from(value, (ch) => ch.codePointAt(0) as number);
+  const n = cps.length;
   let blockIndicators = value.startsWith('---') || value.startsWith('...');
   let leadingSpace = false;
   let leadingBreak = false;
@@ -131,28 +173,28 @@ function analyzeScalar(value: string): Analysis {
   let specialCharacters = false;
   let precededByWhitespace = true;
   let followedByWhitespace = isBlankzCp(cps[1]);
-  for (let i = 0; i < cps.length; i++) {
+  for (let i = 0; i < n; i++) {
     const c = cps[i] as number;
-    const ch = String.fromCodePoint(c);
     if (i === 0) {
-      if ('#,[]{}&*!|>\'"%@`'.includes(ch)) blockIndicators = true;
-      if ((ch === '?' || ch === ':') && followedByWhitespace) blockIndicators = true;
-      if (ch === '-' && followedByWhitespace) blockIndicators = true;
+      if (isFirstIndicator(c)) blockIndicators = true;
+      if ((c === 0x3f || c === 0x3a) && followedByWhitespace) blockIndicators = true;
+      if (c === 0x2d && followedByWhitespace) blockIndicators = true;
     } else {
-      if (ch === ':' && followedByWhitespace) blockIndicators = true;
-      if (ch === '#' && precededByWhitespace) blockIndicators = true;
+      if (c === 0x3a && followedByWhitespace) blockIndicators = true;
+      if (c === 0x23 && precededByWhitespace) blockIndicators = true;
     }
     if (!isPrintableCp(c)) specialCharacters = true;
-    if (isBreakCp(c)) lineBreaks = true;
+    const isBreak = isBreakCp(c);
+    if (isBreak) lineBreaks = true;
     if (c === 0x20) {
       if (i === 0) leadingSpace = true;
-      if (i === cps.length - 1) trailingSpace = true;
+      if (i === n - 1) trailingSpace = true;
       if (previousBreak) breakSpace = true;
       previousSpace = true;
       previousBreak = false;
-    } else if (isBreakCp(c)) {
+    } else if (isBreak) {
       if (i === 0) leadingBreak = true;
-      if (i === cps.length - 1) trailingBreak = true;
+      if (i === n - 1) trailingBreak = true;
       if (previousSpace) spaceBreak = true;
       previousBreak = true;
       previousSpace = false;
@@ -185,12 +227,12 @@ function analyzeScalar(value: string): Analysis {
 type Style = 'plain' | 'single' | 'double' | 'literal';
 
 /** yaml.v2 encoder.stringv's request, then libyaml's yaml_emitter_select_scalar_style. */
-function scalarStyle(value: string, simpleKey: boolean): Style {
+function scalarStyle(value: string, cps: readonly number[], simpleKey: boolean): Style {
   let style: Style;
   if (value.includes('\n')) style = 'literal';
   else if (!goYamlResolvesNonString(value) && !isGoYamlBase60Float(value)) style = 'plain';
   else style = 'double';
-  const a = analyzeScalar(value);
+  const a = analyzeScalar(value, cps);
   if (style === 'plain') {
     if (!a.blockPlainAllowed || (value === '' && simpleKey)) style = 'single';
   }
@@ -204,16 +246,33 @@ const ESCAPES: ReadonlyMap<number, string> = new Map([
   [0x1b, 'e'], [0x22, '"'], [0x5c, '\\'], [0x85, 'N'], [0xa0, '_'], [0x2028, 'L'], [0x2029, 'P'],
 ]);
 
+/** The number of code points in `s` (a surrogate pair counts once, an unpaired surrogate once). */
+function codePointCount(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
 /** Writes text while tracking the column and whether a line was just broken, as libyaml's emitter does. */
 class Writer {
   out = '';
   column = 0;
   /** libyaml's `indention`: a line break was written and nothing but indentation since. */
   indention = true;
-  write(s: string): void {
+  /** Appends `s`; `width` is its length in code points (counted when not given). */
+  write(s: string, width?: number): void {
     if (s === '') return;
     this.out += s;
-    this.column += Array.from(s).length;
+    this.column += width ?? codePointCount(s);
     this.indention = false;
   }
   /** write_break: `\n` starts a new line; another line break (U+2028, U+2029) is written as it is. */
@@ -231,89 +290,141 @@ class Writer {
   }
 }
 
-/** Writes a scalar string at the writer's position; `indent` is where folded lines continue. */
+const codeUnits = (c: number): number => (c > 0xffff ? 2 : 1);
+
+/**
+ * Writes a scalar string at the writer's position; `indent` is where folded lines continue. Characters
+ * that need no decision (no space, break, quote or escape) are written as one run: the emitter writes
+ * them one by one with nothing in between, so the text and the column come out the same.
+ */
 function writeString(w: Writer, value: string, indent: number, simpleKey: boolean, path: string): void {
   const bad = goYamlUnsupportedCharacter(value);
   if (bad !== undefined) throw unsupported(path, bad);
-  const style = scalarStyle(value, simpleKey);
+  const cps = codePoints(value);
+  const n = cps.length;
+  const style = scalarStyle(value, cps, simpleKey);
   const allowBreaks = !simpleKey;
-  const cps = Array.from(value);
-  const isSpaceAt = (i: number): boolean => cps[i] === ' ';
-  const isBreakAt = (i: number): boolean => cps[i] !== undefined && isBreakCp((cps[i] as string).codePointAt(0) as number);
   if (style === 'plain' || style === 'single') {
-    const q = style === 'single' ? "'" : '';
-    w.write(q);
+    const single = style === 'single';
+    if (single) w.write("'", 1);
     let spaces = false;
     let breaks = false;
-    for (let i = 0; i < cps.length; i++) {
-      const ch = cps[i] as string;
-      if (ch === ' ') {
-        const edgeOk = style === 'plain' || (i !== 0 && i !== cps.length - 1);
-        if (allowBreaks && !spaces && w.column > BEST_WIDTH && edgeOk && !isSpaceAt(i + 1)) w.indent(indent);
-        else w.write(ch);
+    let u = 0; // code-unit offset of cps[i] in value
+    for (let i = 0; i < n; ) {
+      const c = cps[i] as number;
+      if (c === 0x20) {
+        const edgeOk = !single || (i !== 0 && i !== n - 1);
+        if (allowBreaks && !spaces && w.column > BEST_WIDTH && edgeOk && cps[i + 1] !== 0x20) w.indent(indent);
+        else w.write(' ', 1);
         spaces = true;
-      } else if (isBreakAt(i)) {
+        i++;
+        u++;
+      } else if (isBreakCp(c)) {
         // Only U+2028/U+2029 get here: a value with `\n` is a literal block, one with `\r` is double-quoted.
-        if (!breaks && ch === '\n') w.lineBreak();
-        w.lineBreak(ch);
+        if (!breaks && c === 0x0a) w.lineBreak();
+        w.lineBreak(String.fromCharCode(c));
         breaks = true;
+        i++;
+        u++;
       } else {
         if (breaks) w.indent(indent);
-        w.write(ch === "'" && style === 'single' ? "''" : ch);
+        if (single && c === 0x27) {
+          w.write("''", 2);
+          i++;
+          u++;
+        } else {
+          const start = u;
+          const first = i;
+          for (; i < n; i++) {
+            const d = cps[i] as number;
+            if (d === 0x20 || isBreakCp(d) || (single && d === 0x27)) break;
+            u += codeUnits(d);
+          }
+          w.write(value.slice(start, u), i - first);
+        }
         spaces = false;
         breaks = false;
       }
     }
-    w.write(q);
+    if (single) w.write("'", 1);
     return;
   }
   if (style === 'double') {
     // yaml.v2's is_bom looks at the start of the value, not at the current character: after a leading
     // U+FEFF, every character is escaped (so nothing folds either).
     const escapeAll = value.startsWith('\ufeff');
-    w.write('"');
+    const escaped = (c: number): boolean =>
+      escapeAll || !isPrintableCp(c) || isBreakCp(c) || c === 0xfeff || c === 0x22 || c === 0x5c;
+    w.write('"', 1);
     let spaces = false;
-    for (let i = 0; i < cps.length; i++) {
-      const ch = cps[i] as string;
-      const c = ch.codePointAt(0) as number;
-      if (escapeAll || !isPrintableCp(c) || isBreakCp(c) || c === 0xfeff || ch === '"' || ch === '\\') {
+    let u = 0;
+    for (let i = 0; i < n; ) {
+      const c = cps[i] as number;
+      if (escaped(c)) {
         const e = ESCAPES.get(c);
-        if (e !== undefined) w.write(`\\${e}`);
-        else if (c <= 0xff) w.write(`\\x${c.toString(16).toUpperCase().padStart(2, '0')}`);
-        else if (c <= 0xffff) w.write(`\\u${c.toString(16).toUpperCase().padStart(4, '0')}`);
-        else w.write(`\\U${c.toString(16).toUpperCase().padStart(8, '0')}`);
+        const text =
+          e !== undefined
+            ? `\\${e}`
+            : c <= 0xff
+              ? `\\x${c.toString(16).toUpperCase().padStart(2, '0')}`
+              : c <= 0xffff
+                ? `\\u${c.toString(16).toUpperCase().padStart(4, '0')}`
+                : `\\U${c.toString(16).toUpperCase().padStart(8, '0')}`;
+        w.write(text, text.length);
         spaces = false;
-      } else if (ch === ' ') {
-        if (allowBreaks && !spaces && w.column > BEST_WIDTH && i !== 0 && i !== cps.length - 1) {
+        i++;
+        u += codeUnits(c);
+      } else if (c === 0x20) {
+        if (allowBreaks && !spaces && w.column > BEST_WIDTH && i !== 0 && i !== n - 1) {
           w.indent(indent);
-          if (isSpaceAt(i + 1)) w.write('\\');
+          if (cps[i + 1] === 0x20) w.write('\\', 1);
         } else {
-          w.write(ch);
+          w.write(' ', 1);
         }
         spaces = true;
+        i++;
+        u++;
       } else {
-        w.write(ch);
+        const start = u;
+        const first = i;
+        for (; i < n; i++) {
+          const d = cps[i] as number;
+          if (d === 0x20 || escaped(d)) break;
+          u += codeUnits(d);
+        }
+        w.write(value.slice(start, u), i - first);
         spaces = false;
       }
     }
-    w.write('"');
+    w.write('"', 1);
     return;
   }
   // literal block scalar
   let hints = '|';
-  if (cps[0] === ' ' || isBreakAt(0)) hints += String(BEST_INDENT);
-  if (!isBreakAt(cps.length - 1)) hints += '-';
-  else if (cps.length === 1 || isBreakAt(cps.length - 2)) hints += '+';
-  w.write(hints);
+  if (cps[0] === 0x20 || isBreakCp(cps[0] as number)) hints += String(BEST_INDENT);
+  if (!isBreakCp(cps[n - 1] as number)) hints += '-';
+  else if (n === 1 || isBreakCp(cps[n - 2] as number)) hints += '+';
+  w.write(hints, hints.length);
   w.lineBreak();
   let breaks = true;
-  for (let i = 0; i < cps.length; i++) {
-    if (isBreakAt(i)) {
-      w.lineBreak(cps[i]);
+  let u = 0;
+  for (let i = 0; i < n; ) {
+    const c = cps[i] as number;
+    if (isBreakCp(c)) {
+      w.lineBreak(String.fromCharCode(c));
       breaks = true;
+      i++;
+      u++;
     } else {
       if (breaks) w.indent(indent);
-      w.write(cps[i] as string);
+      const start = u;
+      const first = i;
+      for (; i < n; i++) {
+        const d = cps[i] as number;
+        if (isBreakCp(d)) break;
+        u += codeUnits(d);
+      }
+      w.write(value.slice(start, u), i - first);
       breaks = false;
     }
   }
@@ -324,11 +435,13 @@ function isEmptyCollection(v: JsonValue): boolean {
 }
 
 function writeScalar(w: Writer, v: JsonValue, indent: number, path: string): void {
-  if (v === null) w.write('null');
-  else if (typeof v === 'boolean') w.write(v ? 'true' : 'false');
-  else if (typeof v === 'number') w.write(formatNumber(v, path));
-  else if (typeof v === 'string') writeString(w, v, indent, false, path);
-  else w.write(Array.isArray(v) ? '[]' : '{}');
+  if (v === null) w.write('null', 4);
+  else if (typeof v === 'boolean') w.write(v ? 'true' : 'false', v ? 4 : 5);
+  else if (typeof v === 'number') {
+    const text = formatNumber(v, path);
+    w.write(text, text.length);
+  } else if (typeof v === 'string') writeString(w, v, indent, false, path);
+  else w.write(Array.isArray(v) ? '[]' : '{}', 2);
 }
 
 /** Go's JSON numbers come back from yaml.v2 as int or float64; integers print plainly. */
@@ -352,7 +465,7 @@ function writeMapping(w: Writer, m: { [key: string]: JsonValue }, indent: number
     const v = m[key] as JsonValue;
     const at = keyPath(path, key);
     writeString(w, key, indent, true, at);
-    w.write(':');
+    w.write(':', 1);
     if (isCollection(v)) {
       if (Array.isArray(v)) {
         w.indent(indent);
@@ -362,7 +475,7 @@ function writeMapping(w: Writer, m: { [key: string]: JsonValue }, indent: number
         writeMapping(w, v, indent + BEST_INDENT, true, at);
       }
     } else {
-      w.write(' ');
+      w.write(' ', 1);
       writeScalar(w, v, indent + BEST_INDENT, at);
     }
   }
@@ -373,7 +486,7 @@ function writeSequence(w: Writer, s: JsonValue[], indent: number, first: boolean
   s.forEach((v, i) => {
     if (!firstItem) w.indent(indent);
     firstItem = false;
-    w.write('- ');
+    w.write('- ', 2);
     const at = `${path}[${i}]`;
     if (isCollection(v)) {
       if (Array.isArray(v)) writeSequence(w, v, indent + BEST_INDENT, true, at);

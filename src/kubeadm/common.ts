@@ -46,9 +46,15 @@ export type KubeadmKind = (typeof KUBEADM_KINDS)[number];
 export interface VersionConverter {
   version: ConfigApiVersion;
   schemas: Readonly<Record<KubeadmKind, ObjectSpec>>;
-  /** Superset document → this version's document; throws KUBEADM_FIELD_UNSUPPORTED for what it cannot hold. */
+  /**
+   * Superset document → this version's document; throws KUBEADM_FIELD_UNSUPPORTED for what it cannot hold.
+   * Takes ownership of `superset` (may change it in place and return it): pass a freshly built document.
+   */
   toVersioned(kind: KubeadmKind, superset: JsonObject): JsonObject;
-  /** This version's (already checked) document → superset document. */
+  /**
+   * This version's (already checked) document → superset document. Takes ownership of `doc` (may change
+   * it in place and return it): pass a freshly read document.
+   */
   fromVersioned(kind: KubeadmKind, doc: JsonObject): JsonObject;
 }
 
@@ -452,9 +458,13 @@ function argMapsToLists(kind: KubeadmKind, doc: JsonObject): void {
   }
 }
 
-/** Superset → v1beta2/v1beta3: argument maps, `discovery.timeout`; other timeouts cannot be written. */
+/**
+ * Superset → v1beta2/v1beta3: argument maps, `discovery.timeout`; other timeouts cannot be written.
+ * Takes ownership of `superset`: it is changed in place and returned, so pass a document nobody else
+ * holds (the emitters pass the one *ToSuperset has just built; clone() it otherwise).
+ */
 export function toMapVersion(version: ConfigApiVersion, kind: KubeadmKind, superset: JsonObject): JsonObject {
-  const doc = clone(superset);
+  const doc = superset;
   argListsToMaps(kind, version, doc);
   const timeouts = doc['timeouts'];
   if (isObject(timeouts)) {
@@ -477,9 +487,12 @@ export function toMapVersion(version: ConfigApiVersion, kind: KubeadmKind, super
   return doc;
 }
 
-/** v1beta2/v1beta3 → superset. */
+/**
+ * v1beta2/v1beta3 → superset. Takes ownership of `versioned`: it is changed in place and returned, so
+ * pass a document nobody else holds (the parser passes the body it has just read; clone() it otherwise).
+ */
 export function fromMapVersion(kind: KubeadmKind, versioned: JsonObject): JsonObject {
-  const doc = clone(versioned);
+  const doc = versioned;
   argMapsToLists(kind, doc);
   if (kind === 'JoinConfiguration' && isObject(doc['discovery']) && doc['discovery']['timeout'] !== undefined) {
     const t = doc['discovery']['timeout'];

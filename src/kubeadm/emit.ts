@@ -20,9 +20,15 @@ export const CONVERTERS: Readonly<Record<ConfigApiVersion, VersionConverter>> = 
 /** A versioned kubeadm document as a plain object: `{apiVersion, kind, ...fields}`. */
 export type KubeadmDocument = JsonObject & { apiVersion: string; kind: string };
 
-/** The same kind's spec in every version, so that errors can say which version has a field. */
+const SPECS_BY_VERSION: Readonly<Record<KubeadmKind, ReadonlyMap<ConfigApiVersion, ObjectSpec>>> = {
+  InitConfiguration: new Map(CONFIG_API_VERSIONS.map((v) => [v, CONVERTERS[v].schemas.InitConfiguration])),
+  ClusterConfiguration: new Map(CONFIG_API_VERSIONS.map((v) => [v, CONVERTERS[v].schemas.ClusterConfiguration])),
+  JoinConfiguration: new Map(CONFIG_API_VERSIONS.map((v) => [v, CONVERTERS[v].schemas.JoinConfiguration])),
+};
+
+/** The same kind's spec in every version, so that errors can say which version has a field (built once per kind). */
 export function specsByVersion(kind: KubeadmKind): ReadonlyMap<ConfigApiVersion, ObjectSpec> {
-  return new Map(CONFIG_API_VERSIONS.map((v) => [v, CONVERTERS[v].schemas[kind]]));
+  return SPECS_BY_VERSION[kind];
 }
 
 function converterFor(apiVersion: string): VersionConverter {
@@ -38,6 +44,7 @@ function converterFor(apiVersion: string): VersionConverter {
   return c;
 }
 
+/** `superset` must be freshly built: the converter takes ownership of it (VersionConverter.toVersioned). */
 function finish(kind: KubeadmKind, superset: JsonObject, conv: VersionConverter): KubeadmDocument {
   const body = conv.toVersioned(kind, superset);
   checkDocument(body, conv.schemas[kind], { kind, version: conv.version, mode: 'emit', specsByVersion: specsByVersion(kind) });
