@@ -4,7 +4,7 @@
  */
 import { JoineryError } from '../errors/index.js';
 
-export const OUTPUT_FORMATS = ['text', 'json', 'yaml'] as const;
+const OUTPUT_FORMATS = ['text', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** Validates the value of `-o/--output`. */

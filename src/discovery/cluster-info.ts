@@ -11,7 +11,7 @@ import { parseClusterInfoKubeconfig, type ClusterInfo } from './kubeconfig.js';
 import { isValidTokenId } from '../token/index.js';
 
 /** The cluster-info ConfigMap key holding the kubeconfig (bootstrapapi.KubeConfigKey). */
-export const CLUSTER_INFO_KUBECONFIG_KEY = 'kubeconfig';
+const CLUSTER_INFO_KUBECONFIG_KEY = 'kubeconfig';
 
 /** A cluster-info kubeconfig that passed the checks. */
 export interface VerifiedClusterInfo extends ClusterInfo {

@@ -4,14 +4,11 @@
  */
 export { detachedJws, jwsKeyOfTokenId, verifyDetachedJws } from './jws.js';
 export {
-  DEFAULT_CLUSTER_NAME,
-  TLS_BOOTSTRAP_TOKEN_USER,
   clusterInfoKubeconfig,
   discoveryFileKubeconfig,
-  kubeconfigWithToken,
   parseClusterInfoKubeconfig,
   tlsBootstrapKubeconfig,
 } from './kubeconfig.js';
 export type { ClusterInfo } from './kubeconfig.js';
-export { CLUSTER_INFO_KUBECONFIG_KEY, compareClusterInfo, verifyClusterInfo } from './cluster-info.js';
+export { compareClusterInfo, verifyClusterInfo } from './cluster-info.js';
 export type { VerifiedClusterInfo, VerifyClusterInfoInput } from './cluster-info.js';

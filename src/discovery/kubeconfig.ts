@@ -8,12 +8,13 @@
  */
 import { isAlias, isMap, isScalar, isSeq, parseDocument, Scalar, type Document } from 'yaml';
 import { JoineryError } from '../errors/index.js';
+import { isStdBase64 } from '../encoding/index.js';
 import { goYamlUnsupportedCharacter, marshalGoYaml, resolveGoYamlPlain, type JsonValue } from '../goyaml/index.js';
 
 /** kubeadm's DefaultClusterName, the cluster name of bootstrap-kubelet.conf. */
-export const DEFAULT_CLUSTER_NAME = 'kubernetes';
+const DEFAULT_CLUSTER_NAME = 'kubernetes';
 /** kubeadm's discovery.TokenUser, the user of bootstrap-kubelet.conf. */
-export const TLS_BOOTSTRAP_TOKEN_USER = 'tls-bootstrap-token-user';
+const TLS_BOOTSTRAP_TOKEN_USER = 'tls-bootstrap-token-user';
 
 /** The cluster a node joins: API server URL and CA certificate(s). */
 export interface ClusterInfo {
@@ -140,7 +141,7 @@ export function discoveryFileKubeconfig(cluster: { server: string; caData: Uint8
  * kubeadm's kubeconfigutil.CreateWithToken written by clientcmd.Write: cluster `clusterName`, user
  * `userName` with `token`, context `<userName>@<clusterName>` as current context.
  */
-export function kubeconfigWithToken(options: {
+function kubeconfigWithToken(options: {
   server: string;
   clusterName: string;
   userName: string;
@@ -255,8 +256,6 @@ function goYamlValue(text: string): unknown {
   return convert(doc.contents, 0);
 }
 
-const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /**
  * The cluster of a cluster-info (or discovery-file) kubeconfig, chosen as kubeadm's
  * GetClusterFromKubeConfig: the cluster named "" if there is one, else the current context's cluster;
@@ -305,7 +304,7 @@ export function parseClusterInfoKubeconfig(text: string, source = 'the cluster-i
   if (caText === '') {
     throw clusterInfoInvalid(source, `the cluster has no CA certificate (${caPath} is missing or empty)`, caPath);
   }
-  if (!STD_BASE64.test(caText)) throw clusterInfoInvalid(source, `${caPath} is not valid base64`, caPath);
+  if (!isStdBase64(caText)) throw clusterInfoInvalid(source, `${caPath} is not valid base64`, caPath);
   const caData = Buffer.from(caText, 'base64');
   return { server, caData, caPem: caData.toString('utf8') };
 }

@@ -4,6 +4,7 @@
  * (resolve, parseTimestamp) and encode.go (isBase60Float). Cases where the Go version matters were
  * checked against the kubeadm v1.20.2 test binary, which is built with Go 1.19.
  */
+import { daysIn } from '../gotime/index.js';
 
 const INT64_MIN = -(1n << 63n);
 const INT64_MAX = (1n << 63n) - 1n;
@@ -42,11 +43,6 @@ function goParseInt(s: string, base: 0 | 2): bigint | undefined {
   if (m[1] === '-') v = -v;
   if (v >= INT64_MIN && v <= INT64_MAX) return v;
   return m[1] === '' && v <= UINT64_MAX ? v : undefined;
-}
-
-function daysIn(month: number, year: number): number {
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
 // yaml.v2's four layouts as Go's time.Parse reads them: one-or-two-digit fields, a fraction of up to 9

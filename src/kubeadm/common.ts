@@ -8,6 +8,7 @@
  * `apiServer.timeoutForControlPlane`, which the model keeps in the InitConfiguration's timeouts).
  */
 import { JoineryError } from '../errors/index.js';
+import { goStringCompare } from '../encoding/index.js';
 import { parseCaPins, parseCertificateKey } from '../pki/index.js';
 import {
   DEFAULT_TOKEN_GROUPS,
@@ -146,30 +147,30 @@ function bootstrapTokenCheck(t: JsonObject, site: Site): void {
 
 // ---------------------------------------------------------------- shared field specs
 
-export const apiEndpointSpec = object({ advertiseAddress: str(), bindPort: int32(portCheck) });
+const apiEndpointSpec = object({ advertiseAddress: str(), bindPort: int32(portCheck) });
 
-export const taintSpec = object(
+const taintSpec = object(
   { key: str(), value: str(), effect: str(oneOf(TAINT_EFFECTS, 'taint effect')) },
   { required: ['key', 'effect'] },
 );
 
-export const patchesSpec = object({ directory: str() });
+const patchesSpec = object({ directory: str() });
 
-export const timeoutsSpec = object(Object.fromEntries(TIMEOUT_NAMES.map((n) => [n, duration])));
+const timeoutsSpec = object(Object.fromEntries(TIMEOUT_NAMES.map((n) => [n, duration])));
 
-export const envVarSpec = object({ name: str(), value: str() }, { required: ['name'] });
+const envVarSpec = object({ name: str(), value: str() }, { required: ['name'] });
 
-export const hostPathMountSpec = object(
+const hostPathMountSpec = object(
   { name: str(), hostPath: str(), mountPath: str(), readOnly: bool, pathType: str(oneOf(HOST_PATH_TYPES, 'hostPath type')) },
   { required: ['name', 'hostPath', 'mountPath'] },
 );
 
 /** Extra arguments: a map before v1beta4, a list of `{name, value}` from v1beta4 (duplicates allowed there). */
-export function argsSpec(asList: boolean): Spec {
+function argsSpec(asList: boolean): Spec {
   return asList ? list(object({ name: str(), value: str() }, { required: ['name'] })) : map(str());
 }
 
-export const bootstrapTokenSpec = object(
+const bootstrapTokenSpec = object(
   {
     token: str(tokenCheck),
     description: str(),
@@ -182,7 +183,7 @@ export const bootstrapTokenSpec = object(
 );
 
 /** NodeRegistrationOptions with the fields a version has. */
-export function nodeRegistrationSpec(o: { argsAsList: boolean; imagePullPolicy: boolean; imagePullSerial: boolean }): ObjectSpec {
+function nodeRegistrationSpec(o: { argsAsList: boolean; imagePullPolicy: boolean; imagePullSerial: boolean }): ObjectSpec {
   return object({
     name: str(),
     criSocket: str(),
@@ -225,7 +226,7 @@ function discoveryCheck(d: JsonObject, site: Site): void {
 }
 
 /** Discovery (with `timeout` before v1beta4) and kubeadm's discovery rules. */
-export function discoverySpec(o: { timeout: boolean }): ObjectSpec {
+function discoverySpec(o: { timeout: boolean }): ObjectSpec {
   return object(
     {
       bootstrapToken: object(
@@ -245,12 +246,12 @@ export function discoverySpec(o: { timeout: boolean }): ObjectSpec {
   );
 }
 
-export const joinControlPlaneSpec = object({ localAPIEndpoint: apiEndpointSpec, certificateKey: str(certificateKeyCheck) });
+const joinControlPlaneSpec = object({ localAPIEndpoint: apiEndpointSpec, certificateKey: str(certificateKeyCheck) });
 
-export const certificateKeySpec = str(certificateKeyCheck);
+const certificateKeySpec = str(certificateKeyCheck);
 
 /** ControlPlaneComponent (extraArgs, extraVolumes, v1beta4 extraEnvs) plus `extra` fields (APIServer's). */
-export function controlPlaneComponentSpec(o: { argsAsList: boolean; extraEnvs: boolean }, extra: Record<string, Spec> = {}): ObjectSpec {
+function controlPlaneComponentSpec(o: { argsAsList: boolean; extraEnvs: boolean }, extra: Record<string, Spec> = {}): ObjectSpec {
   return object({
     extraArgs: argsSpec(o.argsAsList),
     extraVolumes: list(hostPathMountSpec),
@@ -266,7 +267,7 @@ function etcdCheck(e: JsonObject, site: Site): void {
 }
 
 /** Etcd: local or external, never both; external needs endpoints. */
-export function etcdSpec(o: { argsAsList: boolean; extraEnvs: boolean }): ObjectSpec {
+function etcdSpec(o: { argsAsList: boolean; extraEnvs: boolean }): ObjectSpec {
   return object(
     {
       local: object({
@@ -294,10 +295,10 @@ export function etcdSpec(o: { argsAsList: boolean; extraEnvs: boolean }): Object
   );
 }
 
-export const networkingSpec = object({ serviceSubnet: str(), podSubnet: str(), dnsDomain: str() });
+const networkingSpec = object({ serviceSubnet: str(), podSubnet: str(), dnsDomain: str() });
 
 /** DNS: `type` in v1beta2 only, `disabled` from v1beta4. */
-export function dnsSpec(o: { type: boolean; disabled: boolean }): ObjectSpec {
+function dnsSpec(o: { type: boolean; disabled: boolean }): ObjectSpec {
   return object({
     ...(o.type ? { type: str(oneOf(DNS_TYPES, 'DNS add-on type')) } : {}),
     imageRepository: str(),
@@ -306,10 +307,10 @@ export function dnsSpec(o: { type: boolean; disabled: boolean }): ObjectSpec {
   });
 }
 
-export const encryptionAlgorithmSpec = str(oneOf(ENCRYPTION_ALGORITHMS, 'encryption algorithm'));
+const encryptionAlgorithmSpec = str(oneOf(ENCRYPTION_ALGORITHMS, 'encryption algorithm'));
 
-export const stringList = list(str());
-export const featureGatesSpec = map(bool);
+const stringList = list(str());
+const featureGatesSpec = map(bool);
 
 /**
  * The field specs of the three kinds in config API `version`, as each version's types.go has them:
@@ -373,11 +374,6 @@ export function versionSchemas(version: ConfigApiVersion): Readonly<Record<Kubea
 
 // ---------------------------------------------------------------- superset <-> versioned
 
-/** A deep copy of a JSON value. */
-export function clone<T extends Json>(v: T): T {
-  return structuredClone(v);
-}
-
 /** Paths of the extra-argument fields in each kind (superset and versioned names agree). */
 const ARG_PATHS: Readonly<Record<KubeadmKind, readonly (readonly string[])[]>> = {
   InitConfiguration: [['nodeRegistration', 'kubeletExtraArgs']],
@@ -437,14 +433,6 @@ function argListsToMaps(kind: KubeadmKind, version: ConfigApiVersion, doc: JsonO
   }
 }
 
-/** Byte order of the UTF-8 encodings (Go's string comparison), which is code point order. */
-function goStringCompare(a: string, b: string): number {
-  const x = Array.from(a, (c) => c.codePointAt(0) as number);
-  const y = Array.from(b, (c) => c.codePointAt(0) as number);
-  for (let i = 0; i < x.length && i < y.length; i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
-  return x.length - y.length;
-}
-
 /** v1beta2/v1beta3 maps → v1beta4 lists, sorted by name as kubeadm's own conversion does. */
 function argMapsToLists(kind: KubeadmKind, doc: JsonObject): void {
   for (const path of ARG_PATHS[kind]) {
@@ -461,7 +449,7 @@ function argMapsToLists(kind: KubeadmKind, doc: JsonObject): void {
 /**
  * Superset → v1beta2/v1beta3: argument maps, `discovery.timeout`; other timeouts cannot be written.
  * Takes ownership of `superset`: it is changed in place and returned, so pass a document nobody else
- * holds (the emitters pass the one *ToSuperset has just built; clone() it otherwise).
+ * holds (the emitters pass the one *ToSuperset has just built; structuredClone() it otherwise).
  */
 export function toMapVersion(version: ConfigApiVersion, kind: KubeadmKind, superset: JsonObject): JsonObject {
   const doc = superset;
@@ -489,7 +477,7 @@ export function toMapVersion(version: ConfigApiVersion, kind: KubeadmKind, super
 
 /**
  * v1beta2/v1beta3 → superset. Takes ownership of `versioned`: it is changed in place and returned, so
- * pass a document nobody else holds (the parser passes the body it has just read; clone() it otherwise).
+ * pass a document nobody else holds (the parser passes the body it has just read; structuredClone() it otherwise).
  */
 export function fromMapVersion(kind: KubeadmKind, versioned: JsonObject): JsonObject {
   const doc = versioned;

@@ -5,7 +5,6 @@
  * even when empty, because their presence means something to kubeadm. `taints` has no omitempty: `[]`
  * (no taints) differs from unset (kubeadm's default taint).
  */
-import { JoineryError } from '../errors/index.js';
 import { formatDuration, parseDuration } from '../duration/index.js';
 import type {
   APIEndpoint,

@@ -4,7 +4,6 @@
  * writes a document kubeadm would refuse; what a version cannot express is a KUBEADM_FIELD_UNSUPPORTED
  * error naming the field and the version that has it.
  */
-import { JoineryError } from '../errors/index.js';
 import type { KubeadmKind, VersionConverter } from './common.js';
 import { clusterToSuperset, initToSuperset, joinToSuperset } from './convert.js';
 import { marshalGoYaml, type JsonValue } from '../goyaml/index.js';
@@ -13,7 +12,7 @@ import { checkDocument, type JsonObject, type ObjectSpec } from './schema.js';
 import { v1beta2 } from './v1beta2.js';
 import { v1beta3 } from './v1beta3.js';
 import { v1beta4 } from './v1beta4.js';
-import { CONFIG_API_VERSIONS, kubeadmApiVersion, versionRank, type ConfigApiVersion } from './version.js';
+import { CONFIG_API_VERSIONS, asConfigApiVersion, kubeadmApiVersion, versionRank, type ConfigApiVersion } from './version.js';
 
 export const CONVERTERS: Readonly<Record<ConfigApiVersion, VersionConverter>> = { v1beta2, v1beta3, v1beta4 };
 
@@ -32,16 +31,7 @@ export function specsByVersion(kind: KubeadmKind): ReadonlyMap<ConfigApiVersion,
 }
 
 function converterFor(apiVersion: string): VersionConverter {
-  const short = apiVersion.startsWith('kubeadm.k8s.io/') ? apiVersion.slice('kubeadm.k8s.io/'.length) : apiVersion;
-  const c = (CONVERTERS as Record<string, VersionConverter | undefined>)[short];
-  if (!c) {
-    throw new JoineryError(
-      'KUBEADM_API_UNSUPPORTED',
-      `${JSON.stringify(apiVersion)} is not a kubeadm config API version joinery writes`,
-      `choose one of ${CONFIG_API_VERSIONS.map(kubeadmApiVersion).join(', ')}`,
-    );
-  }
-  return c;
+  return CONVERTERS[asConfigApiVersion(apiVersion)];
 }
 
 /** `superset` must be freshly built: the converter takes ownership of it (VersionConverter.toVersioned). */

@@ -14,7 +14,7 @@ import type { ClusterConfiguration, InitConfiguration, JoinConfiguration } from 
 import { scrubSecrets } from '../token/index.js';
 import { closestName } from './rules.js';
 import { checkDocument, isObject, type Json, type JsonObject } from './schema.js';
-import { CONFIG_API_VERSIONS, KUBEADM_GROUP, kubeadmApiVersion, type ConfigApiVersion } from './version.js';
+import { CONFIG_API_VERSIONS, KUBEADM_GROUP, configApiVersionOf, kubeadmApiVersion, type ConfigApiVersion } from './version.js';
 
 /** A document of another API (or a kubeadm kind joinery does not model), as read. */
 export interface OtherDocument {
@@ -191,9 +191,11 @@ function readDocuments(text: string): Parsed[] {
   });
 }
 
+/** The version of a document whose apiVersion is in the kubeadm.k8s.io group. */
 function kubeadmVersionOf(d: Parsed): ConfigApiVersion {
+  const known = configApiVersionOf(d.apiVersion);
+  if (known !== undefined) return known;
   const version = d.apiVersion.slice(KUBEADM_GROUP.length + 1);
-  if ((CONFIG_API_VERSIONS as readonly string[]).includes(version)) return version as ConfigApiVersion;
   if (RETIRED_VERSIONS.includes(version)) {
     throw docError(
       d.index,

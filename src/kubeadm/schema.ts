@@ -6,7 +6,8 @@
  */
 import { JoineryError } from '../errors/index.js';
 import { parseDuration } from '../duration/index.js';
-import { parseGoRfc3339, scrubSecrets } from '../token/index.js';
+import { parseGoRfc3339 } from '../gotime/index.js';
+import { scrubSecrets } from '../token/index.js';
 import { closestName } from './rules.js';
 import { kubeadmApiVersion, kubernetesRangeText, versionRank, type ConfigApiVersion } from './version.js';
 
@@ -66,7 +67,7 @@ export const object = (
 ): ObjectSpec => ({ type: 'object', fields, ...options });
 
 /** `a.b`, `a[0]`, `a["x.y"]`. */
-export function childPath(parent: string, key: string | number): string {
+function childPath(parent: string, key: string | number): string {
   if (typeof key === 'number') return `${parent}[${key}]`;
   const part = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? key : JSON.stringify(key);
   if (parent === '') return part.startsWith('"') ? `[${part}]` : part;
@@ -83,7 +84,7 @@ export function child(site: Site, key: string | number, segment?: string): Site 
 }
 
 /** Names the document in messages: `JoinConfiguration (document 2)` or `JoinConfiguration kubeadm.k8s.io/v1beta3`. */
-export function documentLabel(doc: DocumentContext): string {
+function documentLabel(doc: DocumentContext): string {
   return doc.index === undefined ? `${doc.kind} ${kubeadmApiVersion(doc.version)}` : `${doc.kind} (document ${doc.index + 1})`;
 }
 
@@ -112,7 +113,7 @@ function wrongType(site: Site, want: string, got: Json): JoineryError {
 }
 
 /** The spec found by following field names (`*` for a map entry) from `spec`, or undefined. */
-export function specAt(spec: Spec, segments: readonly string[]): Spec | undefined {
+function specAt(spec: Spec, segments: readonly string[]): Spec | undefined {
   let s: Spec | undefined = spec;
   for (const seg of segments) {
     while (s && s.type === 'list') s = s.items;
@@ -168,7 +169,7 @@ function unknownField(site: Site, key: string, spec: ObjectSpec): JoineryError {
  * Checks `value` against `spec` as Go's strict JSON decoding plus kubeadm's validation would. null means
  * "not set" (as in Go). Throws the first problem found.
  */
-export function checkValue(value: Json, spec: Spec, site: Site): void {
+function checkValue(value: Json, spec: Spec, site: Site): void {
   if (value === null) return;
   switch (spec.type) {
     case 'string':

@@ -15,7 +15,7 @@ export function kubeadmApiVersion(version: ConfigApiVersion): string {
 }
 
 /** The Kubernetes minor versions whose kubeadm reads each API version (v1beta2 was removed in 1.26). */
-export const KUBERNETES_RANGE: Readonly<Record<ConfigApiVersion, { since: number; until?: number }>> = {
+const KUBERNETES_RANGE: Readonly<Record<ConfigApiVersion, { since: number; until?: number }>> = {
   v1beta2: { since: 15, until: 25 },
   v1beta3: { since: 22 },
   v1beta4: { since: 31 },
@@ -57,9 +57,19 @@ export function parseKubernetesVersion(text: string, path = 'kubernetesVersion')
   return v;
 }
 
-function asConfigApiVersion(text: string): ConfigApiVersion {
+/**
+ * The config API version `text` names, `v1beta3` or `kubeadm.k8s.io/v1beta3`; undefined for any other
+ * text. The one parser of an apiVersion (the config file reader adds its hint for retired versions).
+ */
+export function configApiVersionOf(text: string): ConfigApiVersion | undefined {
   const short = text.startsWith(`${KUBEADM_GROUP}/`) ? text.slice(KUBEADM_GROUP.length + 1) : text;
-  if ((CONFIG_API_VERSIONS as readonly string[]).includes(short)) return short as ConfigApiVersion;
+  return (CONFIG_API_VERSIONS as readonly string[]).includes(short) ? (short as ConfigApiVersion) : undefined;
+}
+
+/** configApiVersionOf, or KUBEADM_API_UNSUPPORTED naming the versions joinery writes. */
+export function asConfigApiVersion(text: string): ConfigApiVersion {
+  const version = configApiVersionOf(text);
+  if (version !== undefined) return version;
   throw new JoineryError(
     'KUBEADM_API_UNSUPPORTED',
     `${JSON.stringify(text)} is not a kubeadm config API version joinery writes`,

@@ -6,17 +6,15 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { JoineryError } from '../errors/index.js';
+import { cryptoRandomBytes, type RandomBytes } from '../random/index.js';
 
 /** Length of a certificate key in bytes (kubeadm's CertificateKeySize). */
-export const CERTIFICATE_KEY_SIZE = 32;
+const CERTIFICATE_KEY_SIZE = 32;
 const NONCE_SIZE = 12;
 const TAG_SIZE = 16;
 
-/** A source of random bytes, `crypto.randomBytes` by default. */
-export type RandomBytes = (size: number) => Uint8Array;
-
 /** A new certificate key: 64 lowercase hex digits from 32 random bytes, as kubeadm's CreateCertificateKey. */
-export function generateCertificateKey(random: RandomBytes = randomBytes): string {
+export function generateCertificateKey(random: RandomBytes = cryptoRandomBytes): string {
   const bytes = random(CERTIFICATE_KEY_SIZE);
   if (bytes.length !== CERTIFICATE_KEY_SIZE) {
     throw new JoineryError(

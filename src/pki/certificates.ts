@@ -5,6 +5,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { JoineryError } from '../errors/index.js';
+import { isStdBase64 } from '../encoding/index.js';
 
 /** One certificate of a bundle, with its 1-based position among the bundle's PEM blocks. */
 export interface BundleCertificate {
@@ -63,7 +64,7 @@ export function bundleCertificates(input: CertificateInput, path?: string): Bund
     if (type !== 'CERTIFICATE' || m[3] !== type) continue;
     if (/^[\w-]+:/m.test(body)) continue; // a block with PEM headers, which certutil skips
     const b64 = body.replace(/[\r\n\t ]/g, '');
-    if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(b64) || b64.length === 0) {
+    if (!isStdBase64(b64) || b64.length === 0) {
       throw certInvalid(`PEM block ${block} (CERTIFICATE)`, new Error('the block is not valid base64'), path);
     }
     out.push({ certificate: parseDer(Buffer.from(b64, 'base64'), `PEM block ${block} (CERTIFICATE)`, path), block });

@@ -8,7 +8,7 @@ import { JoineryError } from '../errors/index.js';
 import { bundleCertificates, subjectPublicKeyInfo, type CertificateInput } from './certificates.js';
 
 /** The pin formats kubeadm knows (pubkeypin's supportedFormats). */
-export const CA_PIN_FORMATS: readonly string[] = ['sha256'];
+const CA_PIN_FORMATS: readonly string[] = ['sha256'];
 
 /** A set of allowed CA pins, canonical (`sha256:` + lowercase hex), without duplicates, in the order given. */
 export interface CaPinSet {

@@ -8,11 +8,11 @@
 import { isJoineryError } from '../errors/index.js';
 import { shortHumanDuration } from '../duration/index.js';
 import { goTabwriter, padRight } from './tabwriter.js';
-import { formatGoRfc3339, goTimeNanos, parseGoRfc3339 } from './rfc3339.js';
-import { decodeTokenSecret, DecodedBootstrapToken, SecretManifest } from './secret.js';
+import { formatGoRfc3339, goTimeNanos } from '../gotime/index.js';
+import { decodeTokenSecret, DecodedBootstrapToken, hasUnparseableExpiration, SecretManifest } from './secret.js';
 import { scrubSecrets, tokenString } from './token.js';
 
-export const TOKEN_LIST_COLUMNS: readonly string[] = ['TOKEN', 'TTL', 'EXPIRES', 'USAGES', 'DESCRIPTION', 'EXTRA GROUPS'];
+const TOKEN_LIST_COLUMNS: readonly string[] = ['TOKEN', 'TTL', 'EXPIRES', 'USAGES', 'DESCRIPTION', 'EXTRA GROUPS'];
 
 const TABWRITER = { minwidth: 10, tabwidth: 4, padding: 3, padchar: ' ' } as const;
 const MAX_INT64 = (1n << 63n) - 1n;
@@ -25,7 +25,7 @@ export interface SkippedTokenSecret {
 }
 
 function isDecoded(x: unknown): x is DecodedBootstrapToken {
-  return x !== null && typeof x === 'object' && 'token' in x && 'expirationUnparseable' in x;
+  return x !== null && typeof x === 'object' && 'token' in x && 'expirationTime' in x;
 }
 
 /**
@@ -33,10 +33,10 @@ function isDecoded(x: unknown): x is DecodedBootstrapToken {
  * expires - now (Go's Sub saturates at ±292 years), EXPIRES is the stored time in its own offset
  * (Go's Format(time.RFC3339)), `<forever>`/`<never>`/`<none>` for missing values.
  */
-export function tokenListRow(token: DecodedBootstrapToken, now: Date): string {
+function tokenListRow(token: DecodedBootstrapToken, now: Date): string {
   let ttl = '<forever>';
   let expires = '<never>';
-  const t = token.expiration === undefined ? undefined : parseGoRfc3339(token.expiration);
+  const t = token.expirationTime;
   if (t !== undefined) {
     let diff = goTimeNanos(t) - BigInt(now.getTime()) * 1_000_000n;
     if (diff > MAX_INT64) diff = MAX_INT64;
@@ -77,7 +77,7 @@ export function tokenListTable(
         continue;
       }
     }
-    if (decoded.expirationUnparseable) {
+    if (hasUnparseableExpiration(decoded)) {
       skipped.push({
         name: scrubSecrets(decoded.name, [decoded.token.secret]),
         reason: `the expiration of bootstrap token ${decoded.token.id} is not an RFC 3339 time`,

@@ -4,18 +4,19 @@
  * kubeadm's BootstrapTokenFromSecret and kube-apiserver's bootstrap token authenticator read it.
  */
 import { JoineryError } from '../errors/index.js';
+import { goStringCompare, isStdBase64 } from '../encoding/index.js';
 import { BootstrapToken, BootstrapTokenString, BOOTSTRAP_TOKEN_PATTERN, isValidTokenId, parseBootstrapToken, scrubSecrets } from './token.js';
-import { formatGoRfc3339, goTimeNanos, goTimeOfDate, parseGoRfc3339, dateOfGoTime, isFormattableYear } from './rfc3339.js';
+import { formatGoRfc3339, goTimeNanos, goTimeOfDate, isFormattableYear, parseGoRfc3339, type GoTime } from '../gotime/index.js';
 
 /** cluster-bootstrap token/api constants. */
-export const SECRET_TYPE_BOOTSTRAP_TOKEN = 'bootstrap.kubernetes.io/token';
-export const BOOTSTRAP_TOKEN_SECRET_PREFIX = 'bootstrap-token-';
-export const BOOTSTRAP_TOKEN_ID_KEY = 'token-id';
-export const BOOTSTRAP_TOKEN_SECRET_KEY = 'token-secret';
-export const BOOTSTRAP_TOKEN_EXPIRATION_KEY = 'expiration';
-export const BOOTSTRAP_TOKEN_DESCRIPTION_KEY = 'description';
-export const BOOTSTRAP_TOKEN_USAGE_PREFIX = 'usage-bootstrap-';
-export const BOOTSTRAP_TOKEN_EXTRA_GROUPS_KEY = 'auth-extra-groups';
+const SECRET_TYPE_BOOTSTRAP_TOKEN = 'bootstrap.kubernetes.io/token';
+const BOOTSTRAP_TOKEN_SECRET_PREFIX = 'bootstrap-token-';
+const BOOTSTRAP_TOKEN_ID_KEY = 'token-id';
+const BOOTSTRAP_TOKEN_SECRET_KEY = 'token-secret';
+const BOOTSTRAP_TOKEN_EXPIRATION_KEY = 'expiration';
+const BOOTSTRAP_TOKEN_DESCRIPTION_KEY = 'description';
+const BOOTSTRAP_TOKEN_USAGE_PREFIX = 'usage-bootstrap-';
+const BOOTSTRAP_TOKEN_EXTRA_GROUPS_KEY = 'auth-extra-groups';
 
 /** A Secret manifest as the Kubernetes API takes and returns it (JSON), restricted to what we read. */
 export interface SecretManifest {
@@ -58,10 +59,12 @@ export interface DecodedBootstrapToken {
   description: string;
   /** The stored `expiration` text, undefined when absent or empty (never expires). */
   expiration: string | undefined;
-  /** The instant of `expiration`; undefined when it never expires or when Go cannot parse it. */
-  expires: Date | undefined;
-  /** True when `expiration` is set but Go's time.Parse(RFC3339) rejects it: the token counts as expired. */
-  expirationUnparseable: boolean;
+  /**
+   * `expiration` as Go's time.Parse(RFC3339) reads it (instant and offset); undefined when there is no
+   * expiration or when Go rejects it. `expiration` set but this undefined: an unparseable expiration,
+   * which counts as expired (see hasUnparseableExpiration).
+   */
+  expirationTime: GoTime | undefined;
   /** Every `usage-bootstrap-<usage>` whose value is exactly "true", known or not, sorted. */
   usages: string[];
   /** `auth-extra-groups` split on ","; none when it is empty or starts with ",". */
@@ -71,16 +74,12 @@ export interface DecodedBootstrapToken {
 }
 
 /** Name of the Secret that stores token `id` (cluster-bootstrap's BootstrapTokenSecretName). */
-export function bootstrapTokenSecretName(id: string): string {
+function bootstrapTokenSecretName(id: string): string {
   return `${BOOTSTRAP_TOKEN_SECRET_PREFIX}${id}`;
 }
 
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 /** RFC 3339 in UTC, whole seconds: Go's `t.UTC().Format(time.RFC3339)`. */
-export function formatExpiration(date: Date): string {
+function formatExpiration(date: Date): string {
   return formatGoRfc3339(goTimeOfDate(date));
 }
 
@@ -88,7 +87,7 @@ export function formatExpiration(date: Date): string {
  * The `expiration` value kubeadm writes for `token` at `now` (encodeTokenSecretData): `expires` if set,
  * else now + ttl when ttl > 0, else none.
  */
-export function tokenExpiration(token: BootstrapToken, now: Date): string | undefined {
+function tokenExpiration(token: BootstrapToken, now: Date): string | undefined {
   let at: Date | undefined;
   if (token.expires !== undefined) {
     at = token.expires;
@@ -135,7 +134,7 @@ export function tokenSecret(
   if (token.groups.length > 0) plain[BOOTSTRAP_TOKEN_EXTRA_GROUPS_KEY] = token.groups.join(',');
 
   const data: Record<string, string> = {};
-  for (const key of Object.keys(plain).sort(byteOrder)) {
+  for (const key of Object.keys(plain).sort(goStringCompare)) {
     data[key] = Buffer.from(plain[key] as string, 'utf8').toString('base64');
   }
   const metadata: BootstrapTokenSecret['metadata'] = {
@@ -146,8 +145,6 @@ export function tokenSecret(
   if (extra.annotations && Object.keys(extra.annotations).length > 0) metadata.annotations = { ...extra.annotations };
   return { apiVersion: 'v1', kind: 'Secret', metadata, type: SECRET_TYPE_BOOTSTRAP_TOKEN, data };
 }
-
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -173,13 +170,13 @@ function invalidSecret(message: string, fix: string, path?: string): JoineryErro
  * Reads the data of a Secret: `data` (base64) overlaid with `stringData`, as kube-apiserver stores them.
  * Throws TOKEN_SECRET_INVALID for a value that is not base64.
  */
-export function secretData(secret: SecretManifest): Record<string, string> {
+function secretData(secret: SecretManifest): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   const data: unknown = (secret as { data?: unknown }).data;
   if (data !== undefined && data !== null) {
     if (!isRecord(data)) throw invalidSecret('the Secret\'s data is not a map of strings', 'read the Secret from the API server unchanged', 'data');
     for (const [k, v] of Object.entries(data)) {
-      if (typeof v !== 'string' || !STRICT_BASE64.test(v)) {
+      if (typeof v !== 'string' || !isStdBase64(v)) {
         throw invalidSecret(
           'a value in the Secret\'s data is not base64',
           'read the Secret from the API server unchanged (data values are base64)',
@@ -207,8 +204,8 @@ export function secretData(secret: SecretManifest): Record<string, string> {
 /**
  * Decodes a bootstrap token Secret as kubeadm's BootstrapTokenFromSecret does (token-id present, the
  * name `bootstrap-token-<token-id>`, token-secret present, id and secret form a valid token), but
- * keeps a token whose expiration Go cannot parse, marked `expirationUnparseable` (kubeadm refuses it;
- * kube-apiserver treats it as expired). A Secret whose `type` is set to anything but
+ * keeps a token whose expiration Go cannot parse, with `expirationTime` undefined (kubeadm refuses it;
+ * kube-apiserver treats it as expired: hasUnparseableExpiration). A Secret whose `type` is set to anything but
  * bootstrap.kubernetes.io/token is refused too (kube-apiserver ignores it). Throws TOKEN_SECRET_INVALID.
  */
 export function decodeTokenSecret(secret: SecretManifest): DecodedBootstrapToken {
@@ -263,18 +260,11 @@ export function decodeTokenSecret(secret: SecretManifest): DecodedBootstrapToken
   }
 
   const expirationText = data[BOOTSTRAP_TOKEN_EXPIRATION_KEY] ?? '';
-  let expires: Date | undefined;
-  let expirationUnparseable = false;
-  if (expirationText !== '') {
-    const t = parseGoRfc3339(expirationText);
-    if (t === undefined) expirationUnparseable = true;
-    else expires = dateOfGoTime(t);
-  }
 
   const usages = Object.keys(data)
     .filter((k) => k.startsWith(BOOTSTRAP_TOKEN_USAGE_PREFIX) && data[k] === 'true')
     .map((k) => k.slice(BOOTSTRAP_TOKEN_USAGE_PREFIX.length))
-    .sort(byteOrder);
+    .sort(goStringCompare);
 
   const groupsText = data[BOOTSTRAP_TOKEN_EXTRA_GROUPS_KEY] ?? '';
   const split = groupsText.split(',');
@@ -285,8 +275,7 @@ export function decodeTokenSecret(secret: SecretManifest): DecodedBootstrapToken
     token: { id: m[1] as string, secret: m[2] as string },
     description: data[BOOTSTRAP_TOKEN_DESCRIPTION_KEY] ?? '',
     expiration: expirationText === '' ? undefined : expirationText,
-    expires,
-    expirationUnparseable,
+    expirationTime: expirationText === '' ? undefined : parseGoRfc3339(expirationText),
     usages,
     groups,
     labels: stringMap(meta['labels']),
@@ -299,9 +288,16 @@ export function decodeTokenSecret(secret: SecretManifest): DecodedBootstrapToken
  * (cluster-bootstrap secrets.HasExpired): no expiration never expires, an unparseable one is expired,
  * otherwise expired once expiration - now <= 0.
  */
-export function isTokenExpired(token: Pick<DecodedBootstrapToken, 'expiration'>, now: Date): boolean {
-  if (token.expiration === undefined || token.expiration === '') return false;
-  const t = parseGoRfc3339(token.expiration);
-  if (t === undefined) return true;
-  return goTimeNanos(t) - BigInt(now.getTime()) * 1_000_000n <= 0n;
+export function isTokenExpired(token: Pick<DecodedBootstrapToken, 'expiration' | 'expirationTime'>, now: Date): boolean {
+  if (token.expirationTime === undefined) return hasUnparseableExpiration(token);
+  return goTimeNanos(token.expirationTime) - BigInt(now.getTime()) * 1_000_000n <= 0n;
+}
+
+/**
+ * True when the token has an expiration Go's time.Parse(RFC3339) rejects: kubeadm's
+ * BootstrapTokenFromSecret refuses such a token (`kubeadm token list` skips it) and kube-apiserver
+ * treats it as expired.
+ */
+export function hasUnparseableExpiration(token: Pick<DecodedBootstrapToken, 'expiration' | 'expirationTime'>): boolean {
+  return token.expiration !== undefined && token.expirationTime === undefined;
 }

@@ -4,18 +4,18 @@
  * extra groups, TTL or expiry, description) that `kubeadm token create` and kubeadm's config
  * `bootstrapTokens` describe.
  */
-import { randomBytes } from 'node:crypto';
 import { JoineryError } from '../errors/index.js';
+import { cryptoRandomBytes, type RandomBytes } from '../random/index.js';
 import { HOUR, parseDuration } from '../duration/index.js';
-import { isFormattableYear, parseGoRfc3339, dateOfGoTime } from './rfc3339.js';
+import { isFormattableYear, parseGoRfc3339, dateOfGoTime } from '../gotime/index.js';
 
 /** cluster-bootstrap's BootstrapTokenPattern, BootstrapTokenIDPattern and BootstrapGroupPattern. */
 export const BOOTSTRAP_TOKEN_PATTERN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
-export const BOOTSTRAP_TOKEN_ID_PATTERN = /^[a-z0-9]{6}$/;
-export const BOOTSTRAP_GROUP_PATTERN = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
+const BOOTSTRAP_TOKEN_ID_PATTERN = /^[a-z0-9]{6}$/;
+const BOOTSTRAP_GROUP_PATTERN = /^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$/;
 
 /** cluster-bootstrap's KnownTokenUsages, in its order. */
-export const KNOWN_TOKEN_USAGES: readonly string[] = ['signing', 'authentication'];
+const KNOWN_TOKEN_USAGES: readonly string[] = ['signing', 'authentication'];
 /** `kubeadm token create` defaults (kubeadm constants DefaultTokenDuration, DefaultTokenUsages, NodeBootstrapTokenAuthGroup). */
 export const DEFAULT_TOKEN_TTL = 24n * HOUR;
 export const DEFAULT_TOKEN_USAGES: readonly string[] = ['signing', 'authentication'];
@@ -45,17 +45,13 @@ export interface BootstrapToken {
   groups: string[];
 }
 
-/** A source of random bytes: returns `n` bytes (fewer is allowed; it is asked again). */
-export type RandomSource = (n: number) => Uint8Array;
-
-const defaultRandom: RandomSource = (n) => randomBytes(n);
-
 /**
  * Returns a fresh random token `<6>.<16>` over [a-z0-9], drawn as cluster-bootstrap's
  * GenerateBootstrapToken does: one byte per character, bytes >= 252 discarded and redrawn, so no
- * character is more likely than another. `random` defaults to crypto.randomBytes.
+ * character is more likely than another. `random` defaults to crypto.randomBytes; a source that returns
+ * fewer bytes than asked is asked again.
  */
-export function generateBootstrapToken(random: RandomSource = defaultRandom): string {
+export function generateBootstrapToken(random: RandomBytes = cryptoRandomBytes): string {
   const chars: string[] = [];
   let pool: Uint8Array = new Uint8Array(0);
   let at = 0;
@@ -282,7 +278,7 @@ function candidateSecrets(token: unknown): string[] {
  */
 export function bootstrapToken(
   options: BootstrapTokenOptions,
-  extra: { random?: RandomSource; path?: string } = {},
+  extra: { random?: RandomBytes; path?: string } = {},
 ): BootstrapToken {
   const prefix = extra.path;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {

@@ -5,11 +5,13 @@ import {
   BootstrapToken,
   bootstrapToken,
   decodeTokenSecret,
+  hasUnparseableExpiration,
   isTokenExpired,
   tokenSecret,
   type SecretManifest,
 } from '../../../src/token/index.js';
 import { JoineryError, isJoineryError } from '../../../src/errors/index.js';
+import { dateOfGoTime, parseGoRfc3339 } from '../../../src/gotime/index.js';
 import { kubeBinaries } from '../../support/kube-bin.js';
 import { fakeApiServer } from './fake-apiserver.js';
 
@@ -84,13 +86,14 @@ test('decodeTokenSecret reads data and stringData as kubeadm\'s BootstrapTokenFr
     token: { id: 'abcdef', secret: SECRET },
     description: 'd',
     expiration: '2026-11-23T04:00:00+02:00',
-    expires: new Date('2026-11-23T02:00:00Z'),
-    expirationUnparseable: false,
+    expirationTime: { unixSeconds: Date.parse('2026-11-23T02:00:00Z') / 1000, nanos: 0, offsetSeconds: 7200, utc: false },
     usages: ['authentication', 'signing', 'zzz'],
     groups: ['system:bootstrappers:x', 'system:bootstrappers:y'],
     labels: { a: 'b' },
     annotations: {},
   });
+  assert.equal(hasUnparseableExpiration(d), false);
+  assert.deepEqual(d.expirationTime && dateOfGoTime(d.expirationTime), new Date('2026-11-23T02:00:00Z'));
 });
 
 test('decodeTokenSecret: groups as kubeadm splits them, unparseable expiration kept and marked', () => {
@@ -100,15 +103,18 @@ test('decodeTokenSecret: groups as kubeadm splits them, unparseable expiration k
   assert.deepEqual(decodeTokenSecret(withData({ 'auth-extra-groups': ',a' })).groups, []);
   assert.deepEqual(decodeTokenSecret(withData({ 'auth-extra-groups': 'a,,b' })).groups, ['a', '', 'b']);
   const bad = decodeTokenSecret(withData({ expiration: 'tomorrow' }));
-  assert.equal(bad.expirationUnparseable, true);
-  assert.equal(bad.expires, undefined);
+  assert.equal(bad.expiration, 'tomorrow');
+  assert.equal(hasUnparseableExpiration(bad), true);
+  assert.equal(bad.expirationTime, undefined);
   const empty = decodeTokenSecret(withData({ expiration: '' }));
   assert.equal(empty.expiration, undefined);
-  assert.equal(empty.expirationUnparseable, false);
+  assert.equal(empty.expirationTime, undefined);
+  assert.equal(hasUnparseableExpiration(empty), false);
 });
 
 test('isTokenExpired decides as kube-apiserver (cluster-bootstrap HasExpired)', () => {
-  const at = (expiration: string | undefined) => ({ expiration });
+  // the expiration as decodeTokenSecret stores it: the text and Go's reading of it
+  const at = (expiration: string | undefined) => ({ expiration, expirationTime: expiration === undefined ? undefined : parseGoRfc3339(expiration) });
   assert.equal(isTokenExpired(at(undefined), NOW), false);
   assert.equal(isTokenExpired(at('garbage'), NOW), true);
   assert.equal(isTokenExpired(at('2026-11-22T04:00:00.750Z'), NOW), true); // remaining <= 0
@@ -166,8 +172,8 @@ test('property: decodeTokenSecret(tokenSecret(t)) gives t back (expiry to whole 
       let want: number | undefined;
       if (t.expires !== undefined) want = Math.floor(t.expires.getTime() / 1000) * 1000;
       else if (t.ttl !== undefined && t.ttl > 0n) want = Number((BigInt(now.getTime()) * 1_000_000n + t.ttl) / 1_000_000_000n) * 1000;
-      assert.equal(d.expires?.getTime(), want);
-      assert.equal(d.expirationUnparseable, false);
+      assert.equal(d.expirationTime && dateOfGoTime(d.expirationTime).getTime(), want);
+      assert.equal(hasUnparseableExpiration(d), false);
     }),
     { numRuns: 500 },
   );

@@ -6,6 +6,7 @@
  * joinery must accept exactly what Go accepts. Checked against kubeadm v1.20.2 (built with Go 1.19):
  * offsets are not range-checked there (`+25:00` and `+24:61` parse).
  */
+import { civilFromDays, daysFromCivil, daysIn } from './calendar.js';
 
 /** A parsed RFC 3339 time: the instant plus the UTC offset it was written in (Go keeps both). */
 export interface GoTime {
@@ -35,38 +36,6 @@ function getnum(s: string, fixed: boolean): [number, string] | undefined {
 
 function skip(value: string, literal: string): string | undefined {
   return value.startsWith(literal) ? value.slice(literal.length) : undefined;
-}
-
-function isLeap(year: number): boolean {
-  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-}
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function daysIn(month: number, year: number): number {
-  return month === 2 && isLeap(year) ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
-}
-
-/** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-function civilFromDays(z: number): [number, number, number] {
-  z += 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp + (mp < 10 ? 3 : -9);
-  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
 }
 
 /**
@@ -167,7 +136,7 @@ export function dateOfGoTime(t: GoTime): Date {
   return new Date(t.unixSeconds * 1000 + Math.floor(t.nanos / 1_000_000));
 }
 
-/** Years a BootstrapToken expiration may have so that Go can read it back (RFC3339 has four-digit years). */
+/** True when `date` is valid and its UTC year fits RFC 3339's four digits (0000-9999), so Go can read it back. */
 export function isFormattableYear(date: Date): boolean {
   const y = date.getUTCFullYear();
   return Number.isFinite(date.getTime()) && y >= 0 && y <= 9999;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { formatGoRfc3339, parseGoRfc3339 } from '../../../src/token/index.js';
+import { formatGoRfc3339, parseGoRfc3339 } from '../../../src/gotime/index.js';
 
 // Each verdict below was checked against kubeadm v1.20.2 (Go 1.19) listing a token with that expiration:
 // a parsed one is listed with the EXPIRES text given, an unparseable one is skipped.
