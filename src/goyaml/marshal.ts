@@ -293,6 +293,23 @@ class Writer {
 const codeUnits = (c: number): number => (c > 0xffff ? 2 : 1);
 
 /**
+ * Writes the run of code points from `cps[i]` (UTF-16 offset `u` in `value`) up to the first one `stop`
+ * accepts, as one slice: libyaml writes such characters one by one with no decision in between, so the
+ * text and the column come out the same. Returns the indexes after the run.
+ */
+function writeRun(w: Writer, value: string, cps: readonly number[], i: number, u: number, stop: (cp: number) => boolean): [number, number] {
+  const start = u;
+  const first = i;
+  for (; i < cps.length; i++) {
+    const d = cps[i] as number;
+    if (stop(d)) break;
+    u += codeUnits(d);
+  }
+  w.write(value.slice(start, u), i - first);
+  return [i, u];
+}
+
+/**
  * Writes a scalar string at the writer's position; `indent` is where folded lines continue. Characters
  * that need no decision (no space, break, quote or escape) are written as one run: the emitter writes
  * them one by one with nothing in between, so the text and the column come out the same.
@@ -333,14 +350,7 @@ function writeString(w: Writer, value: string, indent: number, simpleKey: boolea
           i++;
           u++;
         } else {
-          const start = u;
-          const first = i;
-          for (; i < n; i++) {
-            const d = cps[i] as number;
-            if (d === 0x20 || isBreakCp(d) || (single && d === 0x27)) break;
-            u += codeUnits(d);
-          }
-          w.write(value.slice(start, u), i - first);
+          [i, u] = writeRun(w, value, cps, i, u, (d) => d === 0x20 || isBreakCp(d) || (single && d === 0x27));
         }
         spaces = false;
         breaks = false;
@@ -385,14 +395,7 @@ function writeString(w: Writer, value: string, indent: number, simpleKey: boolea
         i++;
         u++;
       } else {
-        const start = u;
-        const first = i;
-        for (; i < n; i++) {
-          const d = cps[i] as number;
-          if (d === 0x20 || escaped(d)) break;
-          u += codeUnits(d);
-        }
-        w.write(value.slice(start, u), i - first);
+        [i, u] = writeRun(w, value, cps, i, u, (d) => d === 0x20 || escaped(d));
         spaces = false;
       }
     }
