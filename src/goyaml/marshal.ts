@@ -420,14 +420,7 @@ function writeString(w: Writer, value: string, indent: number, simpleKey: boolea
       u++;
     } else {
       if (breaks) w.indent(indent);
-      const start = u;
-      const first = i;
-      for (; i < n; i++) {
-        const d = cps[i] as number;
-        if (isBreakCp(d)) break;
-        u += codeUnits(d);
-      }
-      w.write(value.slice(start, u), i - first);
+      [i, u] = writeRun(w, value, cps, i, u, isBreakCp);
       breaks = false;
     }
   }
