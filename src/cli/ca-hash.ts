@@ -8,8 +8,9 @@ import { JoineryError } from '../errors/index.js';
 import { bundleCertificates, caPin } from '../pki/index.js';
 import { formatOutput, type OutputFormat } from './output.js';
 import type { Io } from './report.js';
+import type { ClusterOptions } from './cluster-options.js';
 
-export interface CaHashOptions {
+export interface CaHashOptions extends ClusterOptions {
   certFiles: string[];
   output: OutputFormat;
 }
@@ -36,17 +37,13 @@ async function readCertFile(file: string): Promise<Buffer> {
 }
 
 export async function caHash(options: CaHashOptions, io: Io): Promise<number> {
+  const sources: { file: string; bytes: Buffer | string }[] = [];
   if (options.certFiles.length === 0) {
-    throw new JoineryError(
-      'CA_CERT_REQUIRED',
-      'ca-hash needs at least one --cert FILE',
-      'run `joinery ca-hash --cert /etc/kubernetes/pki/ca.crt` (the flag may be repeated for several CAs)',
-      { path: '--cert', family: 'usage' },
-    );
+    sources.push(await clusterCa(options, io));
   }
+  for (const file of options.certFiles) sources.push({ file, bytes: await readCertFile(file) });
   const pinned: PinnedCertificate[] = [];
-  for (const file of options.certFiles) {
-    const bytes = await readCertFile(file);
+  for (const { file, bytes } of sources) {
     for (const { certificate, block } of bundleCertificates(bytes, `--cert ${file}`)) {
       const subject = certificate.subject.replace(/\n/g, ', ');
       if (!certificate.ca) {
@@ -59,11 +56,41 @@ export async function caHash(options: CaHashOptions, io: Io): Promise<number> {
   if (pinned.length === 0) {
     throw new JoineryError(
       'CA_CERT_NOT_CA',
-      `no CA certificate in ${options.certFiles.join(', ')}: a pin of a leaf certificate never matches kubeadm discovery`,
+      `no CA certificate in ${sources.map((s) => s.file).join(', ')}: a pin of a leaf certificate never matches kubeadm discovery`,
       'give the cluster CA certificate (/etc/kubernetes/pki/ca.crt on a control-plane node), not a serving or client certificate',
       { path: '--cert' },
     );
   }
   io.stdout(await formatOutput(options.output, pinned, () => pinned.map((p) => `${p.pin}\n`).join('')));
   return 0;
+}
+
+/** The cluster's CA: the kubeconfig's certificate-authority, else cluster-info's (read anonymously readable data with the credentials). */
+async function clusterCa(options: CaHashOptions, io: Io): Promise<{ file: string; bytes: string }> {
+  const { clusterClient } = await import('./cluster-options.js');
+  let client;
+  try {
+    client = clusterClient(options, io);
+  } catch (err) {
+    if (err instanceof JoineryError && err.code === 'NO_CREDENTIALS') {
+      throw new JoineryError(
+        'CA_CERT_REQUIRED',
+        'ca-hash needs --cert FILE, or a cluster to read the CA from (--kubeconfig, $KUBECONFIG, ~/.kube/config)',
+        'run `joinery ca-hash --cert /etc/kubernetes/pki/ca.crt`, or `joinery ca-hash --kubeconfig /etc/kubernetes/admin.conf`',
+        { path: '--cert', family: 'usage' },
+      );
+    }
+    throw err;
+  }
+  try {
+    if (client.credentials.ca !== undefined && !client.credentials.source.startsWith('in-cluster')) {
+      return { file: client.credentials.source, bytes: client.credentials.ca };
+    }
+    const { clusterInfoConfigMap } = await import('../cluster/index.js');
+    const { parseClusterInfoKubeconfig } = await import('../discovery/index.js');
+    const cm = await clusterInfoConfigMap(client);
+    return { file: 'kube-public/cluster-info', bytes: parseClusterInfoKubeconfig(cm.data?.['kubeconfig'] ?? '').caPem };
+  } finally {
+    client.close();
+  }
 }

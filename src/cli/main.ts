@@ -10,8 +10,8 @@ import { outputFormat, type OutputFormat } from './output.js';
 /** Kept equal to package.json's version by a unit test. */
 export const VERSION = '0.1.0';
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function outputOption(): Option {
@@ -51,18 +51,112 @@ export function program(io: Io, exit: { code: number }): Command {
       }),
     );
 
+  const clusterOptions = (cmd: Command): Command =>
+    cmd
+      .addOption(new Option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, /etc/kubernetes/admin.conf, then the in-cluster service account)'))
+      .addOption(new Option('--context <name>', 'kubeconfig context to use (default: its current-context)'));
+
+  clusterOptions(
+    token
+      .command('create [token]')
+      .description('create a bootstrap token in the cluster and print it (kubeadm token create); TOKEN is generated when not given')
+      .helpOption('-h, --help', 'show help for a command')
+      .addOption(new Option('--ttl <duration>', 'time before the token is deleted, as a Go duration (0 = never)').default('24h0m0s'))
+      .addOption(new Option('--description <text>', 'a human-friendly description of the token'))
+      .addOption(new Option('--usages <list>', 'comma-separated usages: signing, authentication').argParser(collect))
+      .addOption(new Option('--groups <list>', 'comma-separated extra groups the token authenticates as').argParser(collect))
+      .addOption(new Option('--print-join-command', 'print the full `kubeadm join` line instead of the token'))
+      .addOption(new Option('--certificate-key <hex>', 'with --print-join-command: print a control-plane join line with this key')),
+  ).action((tokenArg: string | undefined, opts: Record<string, unknown>) =>
+    run(async () => (await import('./token.js')).tokenCreate({ ...(opts as unknown as import('./token.js').TokenCreateOptions), ...(tokenArg === undefined ? {} : { token: tokenArg }) }, io))(),
+  );
+  clusterOptions(
+    token
+      .command('list')
+      .description('list the bootstrap tokens of the cluster (kubeadm token list; the table is byte-identical)')
+      .helpOption('-h, --help', 'show help for a command')
+      .addOption(
+        new Option('-o, --output <format>', 'output format: table, json or yaml').default('table').argParser((v: string) => (v === 'table' ? 'table' : outputFormat(v))),
+      ),
+  ).action((opts: Record<string, unknown>) => run(async () => (await import('./token.js')).tokenList(opts as never, io))());
+  clusterOptions(
+    token
+      .command('delete <token...>')
+      .description('delete bootstrap tokens by id (abcdef) or whole token (kubeadm token delete)')
+      .helpOption('-h, --help', 'show help for a command'),
+  ).action((tokens: string[], opts: Record<string, unknown>) =>
+    run(async () => (await import('./token.js')).tokenDelete({ ...(opts as unknown as import('./token.js').TokenDeleteOptions), tokens }, io))(),
+  );
+
+  clusterOptions(
+    root
+      .command('join-config')
+      .description('mint a token for one node and write its kubeadm join configuration (and discovery file), mode 0600; the token is never printed')
+      .helpOption('-h, --help', 'show help for a command')
+      .addOption(new Option('--node-name <name>', 'the name the node registers as (the token is minted for it)'))
+      .addOption(new Option('--out <dir>', 'directory to write join-configuration.yaml (and discovery.kubeconfig) into'))
+      .addOption(new Option('--discovery <mode>', 'file (token adds nothing to cluster-info) or token (kubeadm token discovery)').default('file'))
+      .addOption(new Option('--discovery-file-path <path>', 'where the node will find the discovery file').default('/etc/kubernetes/discovery.kubeconfig'))
+      .addOption(new Option('--ttl <duration>', 'lifetime of the minted token (Go duration)').default('1h'))
+      .addOption(new Option('--control-plane', 'join as an extra control-plane node'))
+      .addOption(new Option('--certificate-key <hex>', 'key of the uploaded certificates (kubeadm init phase upload-certs); prefer --certificate-key-file'))
+      .addOption(new Option('--certificate-key-file <file>', 'file holding the certificate key, or - for stdin'))
+      .addOption(new Option('--advertise-address <ip>', 'control-plane join: the address this API server advertises'))
+      .addOption(new Option('--bind-port <port>', 'control-plane join: the port this API server listens on'))
+      .addOption(new Option('--kubernetes-version <v>', "the node's Kubernetes version, which picks the config API (default: the server's)"))
+      .addOption(outputOption()),
+  ).action((opts: Record<string, unknown>) => run(async () => (await import('./join-config.js')).joinConfig(opts as never, io))());
+
   root
     .command('ca-hash')
     .description('print the pin of each CA certificate (sha256:<hex> of its public key), as --discovery-token-ca-cert-hash takes it')
     .helpOption('-h, --help', 'show help for a command')
-    .addOption(new Option('--cert <file>', 'PEM file with one or more CA certificates (repeatable)').argParser(collect).default([]))
+    .addOption(new Option('--cert <file>', 'PEM file with one or more CA certificates (repeatable); without it, the CA of the cluster').argParser(collect).default([]))
+    .addOption(new Option('--kubeconfig <file>', 'without --cert: the cluster whose CA to pin (default: as for token create)'))
+    .addOption(new Option('--context <name>', 'kubeconfig context to use'))
     .addOption(outputOption())
-    .action((opts: { cert: string[]; output: OutputFormat }) =>
+    .action((opts: { cert: string[]; output: OutputFormat; kubeconfig?: string; context?: string }) =>
       run(async () => {
         const { caHash } = await import('./ca-hash.js');
-        return caHash({ certFiles: opts.cert, output: opts.output }, io);
+        return caHash(
+          {
+            certFiles: opts.cert,
+            output: opts.output,
+            ...(opts.kubeconfig === undefined ? {} : { kubeconfig: opts.kubeconfig }),
+            ...(opts.context === undefined ? {} : { context: opts.context }),
+          },
+          io,
+        );
       })(),
     );
+
+  const testbed = root
+    .command('testbed')
+    .description('a real kubeadm-shaped control plane on 127.0.0.1 (etcd, kube-apiserver, kube-controller-manager) for tests and trials')
+    .helpOption('-h, --help', 'show help for a command');
+  const dirOption = () => new Option('--dir <dir>', 'the testbed directory (default: $TMPDIR/joinery-testbed-<uid>)');
+  testbed
+    .command('up')
+    .description('start a testbed, wait until it is ready and print its admin kubeconfig path')
+    .helpOption('-h, --help', 'show help for a command')
+    .addOption(dirOption())
+    .addOption(new Option('--kubernetes-version <v>', 'Kubernetes version of the binaries').default('v1.20.2'))
+    .addOption(new Option('--build', "build the binaries from Debian's source package when they are missing (root, ~10 min)"))
+    .action((opts: { dir?: string; kubernetesVersion: string; build?: boolean }) =>
+      run(async () => (await import('./testbed.js')).testbedUpCommand(opts, io))(),
+    );
+  testbed
+    .command('down')
+    .description('stop every process of the testbed and remove its directory')
+    .helpOption('-h, --help', 'show help for a command')
+    .addOption(dirOption())
+    .action((opts: { dir?: string }) => run(async () => (await import('./testbed.js')).testbedDownCommand(opts, io))());
+  testbed
+    .command('env')
+    .description('print KUBECONFIG=<path> and KUBE_BIN=<dir of its kubeadm> for a shell (eval "$(joinery testbed env)")')
+    .helpOption('-h, --help', 'show help for a command')
+    .addOption(dirOption())
+    .action((opts: { dir?: string }) => run(async () => (await import('./testbed.js')).testbedEnvCommand(opts, io))());
 
   return root;
 }

@@ -23,3 +23,4 @@ export {
   type KubeadmDocument,
 } from './emit.js';
 export { parseKubeadmDocuments, goYamlDocuments, type KubeadmDocuments, type OtherDocument } from './parse.js';
+export { validateNodeName } from './node-name.js';

@@ -1,27 +1,25 @@
 /**
  * The real Kubernetes v1.20.2 binaries (kubeadm, kubelet, kube-apiserver, kube-controller-manager) for
- * tests: unpacked once from ../shared/testbed/ into a cache directory outside the work tree after
- * checking the archive against SHA256SUMS. Returns undefined (and the reason) when the archive is not on
- * this machine, so that a test can skip with that reason instead of passing silently.
+ * tests, found or unpacked by src/testbed (the cache, else ../shared/testbed/ checked against SHA256SUMS).
+ * Returns `{missing: reason}` when they are not on this machine, so that a test can skip with that reason
+ * instead of passing silently.
  */
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { kubernetesBinaries, sharedTestbedDir, cacheRoot as testbedCacheRoot } from '../../src/testbed/binaries.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const SHARED_TESTBED = resolve(here, '../../../shared/testbed');
-const ARCHIVE = 'kubernetes-1.20.2-linux-amd64.tar.xz';
+export const SHARED_TESTBED = sharedTestbedDir();
 
 export function cacheRoot(): string {
-  return process.env['JOINERY_CACHE'] ?? join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'joinery');
+  return testbedCacheRoot();
 }
 
 export interface KubeBinaries {
   dir: string;
   kubeadm: string;
+  kubelet: string;
   version: string;
 }
 
@@ -30,35 +28,12 @@ let memo: KubeBinaries | { missing: string } | undefined;
 /** The v1.20.2 binaries, or `{missing: reason}`. */
 export function kubeBinaries(): KubeBinaries | { missing: string } {
   if (memo) return memo;
-  const dir = join(cacheRoot(), 'kubernetes', 'v1.20.2');
-  const kubeadm = join(dir, 'kubeadm');
-  if (!existsSync(kubeadm)) {
-    const archive = join(SHARED_TESTBED, ARCHIVE);
-    if (!existsSync(archive)) {
-      memo = { missing: `${archive} is not on this machine` };
-      return memo;
-    }
-    const want = readFileSync(join(SHARED_TESTBED, 'SHA256SUMS'), 'utf8')
-      .split('\n')
-      .find((l) => l.endsWith(ARCHIVE))
-      ?.split(/\s+/)[0];
-    const got = createHash('sha256').update(readFileSync(archive)).digest('hex');
-    if (want !== got) {
-      memo = { missing: `${archive} does not match SHA256SUMS (got ${got})` };
-      return memo;
-    }
-    const tmp = `${dir}.tmp-${process.pid}`;
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    execFileSync('tar', ['-xJf', archive, '-C', tmp]);
-    mkdirSync(dirname(dir), { recursive: true });
-    try {
-      renameSync(tmp, dir);
-    } catch {
-      rmSync(tmp, { recursive: true, force: true }); // another test process won the race
-    }
+  try {
+    const b = kubernetesBinaries('v1.20.2');
+    memo = { dir: b.dir, kubeadm: b.kubeadm, kubelet: b.kubelet, version: b.version };
+  } catch (err) {
+    memo = { missing: (err as Error).message };
   }
-  memo = { dir, kubeadm, version: 'v1.20.2' };
   return memo;
 }
 

@@ -1,0 +1,3 @@
+/** Real control planes for tests and the demo (an edge: starts processes, writes files). */
+export * from './binaries.js';
+export * from './testbed.js';

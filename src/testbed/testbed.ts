@@ -1,0 +1,367 @@
+/**
+ * A real, kubeadm-shaped control plane on 127.0.0.1 for tests and the demo: etcd, kube-apiserver and
+ * kube-controller-manager on free loopback ports, shaped by the real kubeadm phases (certs, kubeconfig,
+ * upload-config, bootstrap-token, addon kube-proxy), with its state in one directory. `up` leaves the
+ * processes running (their pids are in `<dir>/testbed.json`); `down` stops them and removes the directory.
+ * The flags and pitfalls are those of ../shared/testbed/README.md.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { JoineryError } from '../errors/index.js';
+import { KubeClient, kubeconfigCredentials } from '../cluster/index.js';
+import { DEFAULT_KUBERNETES_VERSION, etcdBinary, kubernetesBinaries, type KubernetesBinaries } from './binaries.js';
+
+/** The name of the control-plane Node that kubeadm's upload-config phase annotates. */
+export const TESTBED_NODE = 'testbed-control-plane';
+/** A TEST-NET address: kubeadm 1.20 refuses a loopback advertise address; nothing ever connects to it. */
+const ADVERTISE_ADDRESS = '192.0.2.200';
+const STATE_FILE = 'testbed.json';
+
+export interface TestbedState {
+  dir: string;
+  version: string;
+  binDir: string;
+  kubeadm: string;
+  kubelet: string;
+  kubeconfig: string;
+  server: string;
+  ports: { etcdClient: number; etcdPeer: number; apiserver: number; controllerManager: number };
+  /** Process-group leaders started by `up`, by name. */
+  pids: Record<string, number>;
+  clusterName: string;
+  startedAt: string;
+}
+
+export interface UpOptions {
+  dir?: string;
+  kubernetesVersion?: string;
+  /** Build the binaries from source when they are missing. */
+  build?: boolean;
+  /** Progress lines (to stderr in the CLI). */
+  log?: (line: string) => void;
+  /** Overall deadline for readiness, in ms. */
+  timeoutMs?: number;
+}
+
+/** The directory used when none is named: one per user. */
+export function defaultTestbedDir(): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  return join(tmpdir(), `joinery-testbed-${uid}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** The state of the testbed in `dir`, or undefined when none is up there. */
+export function readTestbedState(dir: string = defaultTestbedDir()): TestbedState | undefined {
+  const file = join(resolve(dir), STATE_FILE);
+  if (!existsSync(file)) return undefined;
+  return JSON.parse(readFileSync(file, 'utf8')) as TestbedState;
+}
+
+function writeState(state: TestbedState): void {
+  const file = join(state.dir, STATE_FILE);
+  writeFileSync(`${file}.tmp`, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function tail(file: string, lines = 15): string {
+  if (!existsSync(file)) return '';
+  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+function kubeadmConfig(version: string, clusterName: string, dir: string, ports: TestbedState['ports']): string {
+  // v1beta2 reads on every kubeadm from 1.15 to 1.21; newer kubeadm versions need v1beta3 (see configFor).
+  return configFor(version)
+    .replaceAll('@VERSION@', version)
+    .replaceAll('@CLUSTER@', clusterName)
+    .replaceAll('@PKI@', join(dir, 'pki'))
+    .replaceAll('@APIPORT@', String(ports.apiserver))
+    .replaceAll('@ETCD@', `http://127.0.0.1:${ports.etcdClient}`)
+    .replaceAll('@ADVERTISE@', ADVERTISE_ADDRESS)
+    .replaceAll('@NODE@', TESTBED_NODE);
+}
+
+function configFor(version: string): string {
+  const [, minor] = version.replace(/^v/, '').split('.').map(Number);
+  const api = (minor ?? 0) >= 31 ? 'v1beta4' : (minor ?? 0) >= 22 ? 'v1beta3' : 'v1beta2';
+  return `apiVersion: kubeadm.k8s.io/${api}
+kind: InitConfiguration
+localAPIEndpoint:
+  advertiseAddress: @ADVERTISE@
+  bindPort: @APIPORT@
+nodeRegistration:
+  name: @NODE@
+  criSocket: ${api === 'v1beta2' ? '/var/run/dockershim.sock' : 'unix:///var/run/containerd/containerd.sock'}
+---
+apiVersion: kubeadm.k8s.io/${api}
+kind: ClusterConfiguration
+kubernetesVersion: @VERSION@
+clusterName: @CLUSTER@
+controlPlaneEndpoint: 127.0.0.1:@APIPORT@
+certificatesDir: @PKI@
+apiServer:
+  certSANs: [127.0.0.1, localhost]
+etcd:
+  external:
+    endpoints: [@ETCD@]
+networking:
+  serviceSubnet: 10.96.0.0/12
+  podSubnet: 10.244.0.0/16
+`;
+}
+
+interface Started {
+  name: string;
+  pid: number;
+  log: string;
+}
+
+function start(dir: string, name: string, cmd: string, args: string[]): Started {
+  const log = join(dir, 'logs', `${name}.log`);
+  const fd = openSync(log, 'a', 0o600);
+  const child = spawn(cmd, args, { cwd: dir, detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  child.unref();
+  if (child.pid === undefined) throw new JoineryError('TESTBED_START_FAILED', `${name} did not start`, `see ${log}`, { family: 'io' });
+  return { name, pid: child.pid, log };
+}
+
+function kubeadm(bin: KubernetesBinaries, dir: string, args: string[]): void {
+  const r = spawnSync(bin.kubeadm, args, { cwd: dir, encoding: 'utf8', timeout: 180_000 });
+  const out = `$ kubeadm ${args.join(' ')}\n${r.stdout}${r.stderr}\n`;
+  writeFileSync(join(dir, 'logs', 'kubeadm.log'), out, { flag: 'a', mode: 0o600 });
+  if (r.status !== 0) {
+    throw new JoineryError('TESTBED_KUBEADM_FAILED', `kubeadm ${args.slice(0, 4).join(' ')} failed (exit ${r.status ?? r.signal}):\n${tail(join(dir, 'logs', 'kubeadm.log'))}`, `see ${join(dir, 'logs', 'kubeadm.log')}`, {
+      family: 'io',
+    });
+  }
+}
+
+async function waitFor(what: string, deadline: number, started: Started[], probe: () => Promise<boolean>): Promise<void> {
+  for (;;) {
+    if (await probe().catch(() => false)) return;
+    for (const p of started) {
+      if (!alive(p.pid)) {
+        throw new JoineryError('TESTBED_START_FAILED', `${p.name} exited while waiting for ${what}:\n${tail(p.log)}`, `see ${p.log}`, { family: 'io' });
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new JoineryError('TESTBED_TIMEOUT', `timed out waiting for ${what}`, `see the logs in ${started[0] === undefined ? '' : resolve(started[0].log, '..')}`, { family: 'io' });
+    }
+    await sleep(150);
+  }
+}
+
+/** Starts a testbed and returns its state once kube-apiserver is ready and the cluster is kubeadm-shaped. */
+export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> {
+  const log = options.log ?? (() => undefined);
+  const version = options.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION;
+  const t0 = Date.now();
+  const deadline = t0 + (options.timeoutMs ?? 120_000);
+  const requested = options.dir === undefined ? defaultTestbedDir() : resolve(options.dir);
+  const existing = readTestbedState(requested);
+  if (existing !== undefined && Object.values(existing.pids).some(alive)) {
+    throw new JoineryError('TESTBED_ALREADY_UP', `a testbed is already up in ${requested}`, `use it (joinery testbed env --dir ${requested}) or stop it first: joinery testbed down --dir ${requested}`, {
+      family: 'usage',
+    });
+  }
+  if (existing !== undefined) rmSync(requested, { recursive: true, force: true });
+  const bin = kubernetesBinaries(version, { ...(options.build === undefined ? {} : { build: options.build }), log });
+  const etcd = etcdBinary();
+  mkdirSync(resolve(requested, '..'), { recursive: true });
+  if (!existsSync(requested)) mkdirSync(requested, { mode: 0o700 });
+  const dir = requested;
+  mkdirSync(join(dir, 'logs'), { recursive: true, mode: 0o700 });
+  const ports = { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort(), controllerManager: await freePort() };
+  const clusterName = 'testbed';
+  const started: Started[] = [];
+  const state: TestbedState = {
+    dir,
+    version,
+    binDir: bin.dir,
+    kubeadm: bin.kubeadm,
+    kubelet: bin.kubelet,
+    kubeconfig: join(dir, 'admin.conf'),
+    server: `https://127.0.0.1:${ports.apiserver}`,
+    ports,
+    pids: {},
+    clusterName,
+    startedAt: new Date().toISOString(),
+  };
+  const record = (s: Started): void => {
+    started.push(s);
+    state.pids[s.name] = s.pid;
+    writeState(state);
+  };
+  writeState(state);
+  try {
+    const cfg = join(dir, 'kubeadm.yaml');
+    writeFileSync(cfg, kubeadmConfig(version, clusterName, dir, ports), { mode: 0o600 });
+    kubeadm(bin, dir, ['init', 'phase', 'certs', 'all', '--config', cfg]);
+    kubeadm(bin, dir, ['init', 'phase', 'kubeconfig', 'admin', '--config', cfg, '--kubeconfig-dir', dir]);
+    kubeadm(bin, dir, ['init', 'phase', 'kubeconfig', 'controller-manager', '--config', cfg, '--kubeconfig-dir', dir]);
+    const cmConf = join(dir, 'controller-manager.conf');
+    writeFileSync(cmConf, readFileSync(cmConf, 'utf8').replace(/server: https:\/\/[^\s]+/, `server: ${state.server}`), { mode: 0o600 });
+    log(`certificates and kubeconfigs written (${Date.now() - t0} ms)`);
+
+    record(
+      start(dir, 'etcd', etcd, [
+        '--name=testbed',
+        `--data-dir=${join(dir, 'etcd')}`,
+        `--listen-client-urls=http://127.0.0.1:${ports.etcdClient}`,
+        `--advertise-client-urls=http://127.0.0.1:${ports.etcdClient}`,
+        `--listen-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${ports.etcdPeer}`,
+        `--initial-cluster=testbed=http://127.0.0.1:${ports.etcdPeer}`,
+        '--unsafe-no-fsync=true',
+      ]),
+    );
+    const pki = join(dir, 'pki');
+    record(
+      start(dir, 'kube-apiserver', bin.kubeApiserver, [
+        '--advertise-address=127.0.0.1',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${ports.apiserver}`,
+        ...(version === 'v1.20.2' ? ['--insecure-port=0'] : []),
+        `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
+        `--client-ca-file=${pki}/ca.crt`,
+        `--tls-cert-file=${pki}/apiserver.crt`,
+        `--tls-private-key-file=${pki}/apiserver.key`,
+        `--kubelet-client-certificate=${pki}/apiserver-kubelet-client.crt`,
+        `--kubelet-client-key=${pki}/apiserver-kubelet-client.key`,
+        '--enable-bootstrap-token-auth=true',
+        '--authorization-mode=Node,RBAC',
+        '--enable-admission-plugins=NodeRestriction',
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${pki}/sa.pub`,
+        `--service-account-signing-key-file=${pki}/sa.key`,
+        '--service-cluster-ip-range=10.96.0.0/12',
+        '--allow-privileged=true',
+        `--proxy-client-cert-file=${pki}/front-proxy-client.crt`,
+        `--proxy-client-key-file=${pki}/front-proxy-client.key`,
+        `--requestheader-client-ca-file=${pki}/front-proxy-ca.crt`,
+        '--requestheader-allowed-names=front-proxy-client',
+        '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+        '--requestheader-group-headers=X-Remote-Group',
+        '--requestheader-username-headers=X-Remote-User',
+        '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
+      ]),
+    );
+    const client = new KubeClient(kubeconfigCredentials(state.kubeconfig), { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 });
+    client.timeoutMs = 5000;
+    try {
+      await waitFor('kube-apiserver /readyz', deadline, started, async () => (await client.request<string>('/readyz', { raw: true, action: { verb: 'get', resource: 'nonResourceURL /readyz' } })) === 'ok');
+      log(`etcd and kube-apiserver ready on ${state.server} (${Date.now() - t0} ms)`);
+      record(
+        start(dir, 'kube-controller-manager', bin.kubeControllerManager, [
+          `--kubeconfig=${cmConf}`,
+          `--authentication-kubeconfig=${cmConf}`,
+          `--authorization-kubeconfig=${cmConf}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${ports.controllerManager}`,
+          ...(version === 'v1.20.2' ? ['--port=0'] : []),
+          '--controllers=*,bootstrapsigner,tokencleaner',
+          `--cluster-signing-cert-file=${pki}/ca.crt`,
+          `--cluster-signing-key-file=${pki}/ca.key`,
+          `--root-ca-file=${pki}/ca.crt`,
+          `--service-account-private-key-file=${pki}/sa.key`,
+          '--use-service-account-credentials=true',
+          '--leader-elect=false',
+          `--cluster-name=${clusterName}`,
+        ]),
+      );
+      // upload-config kubelet annotates the control-plane Node and waits for it: there is no kubelet, so make it.
+      await client.request('/api/v1/nodes', {
+        method: 'POST',
+        body: { apiVersion: 'v1', kind: 'Node', metadata: { name: TESTBED_NODE, labels: { 'kubernetes.io/hostname': TESTBED_NODE } } },
+        action: { verb: 'create', resource: 'nodes' },
+      });
+      kubeadm(bin, dir, ['init', 'phase', 'upload-config', 'kubeadm', '--config', cfg, '--kubeconfig', state.kubeconfig]);
+      kubeadm(bin, dir, ['init', 'phase', 'upload-config', 'kubelet', '--config', cfg, '--kubeconfig', state.kubeconfig]);
+      kubeadm(bin, dir, ['init', 'phase', 'bootstrap-token', '--config', cfg, '--kubeconfig', state.kubeconfig]);
+      kubeadm(bin, dir, ['init', 'phase', 'addon', 'kube-proxy', '--config', cfg, '--kubeconfig', state.kubeconfig]);
+      log(`kubeadm phases done (${Date.now() - t0} ms)`);
+      // The controller manager is up when its bootstrapsigner has signed cluster-info for the phase's token.
+      await waitFor('kube-controller-manager to sign cluster-info', deadline, started, async () => {
+        const cm = await client.request<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-public/configmaps/cluster-info', {
+          allowNotFound: true,
+          action: { verb: 'get', resource: 'configmaps', namespace: 'kube-public', name: 'cluster-info' },
+        });
+        return Object.keys(cm?.data ?? {}).some((k) => k.startsWith('jws-kubeconfig-'));
+      });
+    } finally {
+      client.close();
+    }
+    log(`testbed ${version} up in ${dir} (${Date.now() - t0} ms)`);
+    return state;
+  } catch (err) {
+    stopProcesses(state);
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function stopProcesses(state: TestbedState): void {
+  const pids = Object.values(state.pids);
+  for (const pid of pids) {
+    try {
+      process.kill(-pid, 'SIGTERM');
+    } catch {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  const until = Date.now() + 5000;
+  while (pids.some(alive) && Date.now() < until) spawnSync('sleep', ['0.05']);
+  for (const pid of pids.filter(alive)) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Stops every process the testbed in `dir` started and removes its directory; false when none was there. */
+export function testbedDown(dir: string = defaultTestbedDir()): boolean {
+  const state = readTestbedState(dir);
+  if (state === undefined) return false;
+  stopProcesses(state);
+  rmSync(state.dir, { recursive: true, force: true });
+  return true;
+}
+
+/** `KUBECONFIG=...` and `KUBE_BIN=...` lines for a shell (`eval "$(joinery testbed env)"`). */
+export function testbedEnv(state: TestbedState): string {
+  return `KUBECONFIG=${state.kubeconfig}\nKUBE_BIN=${state.binDir}\n`;
+}
+
