@@ -90,6 +90,7 @@ function keyMismatch(why: string): JoineryError {
     `cannot decrypt the uploaded control-plane certificates: ${why}`,
     'use the certificate key printed by `kubeadm init phase upload-certs --upload-certs`; the uploaded certificates ' +
       'expire after two hours, so if in doubt re-upload them with that command on a control-plane node and use the new key',
+    { family: 'trust' },
   );
 }
 
