@@ -130,6 +130,38 @@ export function program(io: Io, exit: { code: number }): Command {
       })(),
     );
 
+  root
+    .command('discover [api-server-endpoint]')
+    .description(
+      "on a node: kubeadm join's discovery step on its own (token discovery with HOST:PORT, or --discovery-file); checks the cluster's identity, " +
+        'writes the TLS bootstrap kubeconfig (mode 0600), and names the cause and fix of each failure',
+    )
+    .helpOption('-h, --help', 'show help for a command')
+    .addOption(new Option('--config <file>', 'a JoinConfiguration (e.g. the join-configuration.yaml of `joinery join-config`) to take the discovery settings from; recommended'))
+    .addOption(new Option('--token-file <file>', 'file holding the bootstrap token, or - to read it from stdin'))
+    .addOption(new Option('--token <token>', 'the bootstrap token (kubeadm compatibility; visible in ps and shell history: prefer --token-file)'))
+    .addOption(new Option('--discovery-token-ca-cert-hash <pin>', 'CA pin sha256:<hex> the cluster CA must match (repeatable)').argParser(collect))
+    .addOption(new Option('--discovery-token-unsafe-skip-ca-verification', 'token discovery without a CA pin (only the token then protects the node)'))
+    .addOption(new Option('--discovery-file <path-or-url>', 'file discovery: a local kubeconfig path or an https:// URL serving one'))
+    .addOption(new Option('--discovery-file-ca <file>', 'PEM CA to verify the https:// server of --discovery-file (default: the system roots)'))
+    .addOption(new Option('--timeout <duration>', 'how long to wait for cluster-info and its signature, as a Go duration (default: the config\'s discovery timeout, else 5m0s)'))
+    .addOption(new Option('--out <file>', 'where to write the TLS bootstrap kubeconfig (mode 0600)').default('bootstrap-kubelet.conf'))
+    .addOption(outputOption())
+    .action((endpoint: string | undefined, opts: Record<string, unknown>) =>
+      run(async () => (await import('./discover.js')).discover({ ...(opts as unknown as import('./discover.js').DiscoverOptions), ...(endpoint === undefined ? {} : { endpoint }) }, io))(),
+    );
+
+  clusterOptions(
+    root
+      .command('doctor')
+      .description(
+        'check what joins need from the cluster, with a fix for each failure: cluster-info readable anonymously, the bootstrap RBAC, ' +
+          'the bootstrapsigner (probe token signed within 10 s), kubeadm-config readable with a bootstrap token, the tokencleaner; exits 1 when a check fails',
+      )
+      .helpOption('-h, --help', 'show help for a command')
+      .addOption(outputOption()),
+  ).action((opts: Record<string, unknown>) => run(async () => (await import('./doctor.js')).doctor(opts as never, io))());
+
   const testbed = root
     .command('testbed')
     .description('a real kubeadm-shaped control plane on 127.0.0.1 (etcd, kube-apiserver, kube-controller-manager) for tests and trials')

@@ -12,3 +12,5 @@ export {
 export type { ClusterInfo } from './kubeconfig.js';
 export { compareClusterInfo, verifyClusterInfo } from './cluster-info.js';
 export type { VerifiedClusterInfo, VerifyClusterInfoInput } from './cluster-info.js';
+export { endpointUnreachable, isTlsVerificationCode, parseApiServerEndpoint, tlsFailureDiagnosis } from './diagnosis.js';
+export type { ApiServerEndpoint, PeerCertificateFacts, TlsFailure } from './diagnosis.js';

@@ -132,9 +132,21 @@ test('ca-hash leaves out non-CA certificates with a warning and fails when none 
 });
 
 test('ca-hash errors name the flag and the fix', async () => {
-  const none = await cli('ca-hash');
+  // No --cert and no cluster credentials anywhere (no $KUBECONFIG, an empty HOME, not in a pod).
+  const saved = { KUBECONFIG: process.env['KUBECONFIG'], HOME: process.env['HOME'], KUBERNETES_SERVICE_HOST: process.env['KUBERNETES_SERVICE_HOST'] };
+  const home = mkdtempSync(join(tmpdir(), 'joinery-home-'));
+  delete process.env['KUBECONFIG'];
+  delete process.env['KUBERNETES_SERVICE_HOST'];
+  process.env['HOME'] = home;
+  let none;
+  try {
+    none = await cli('ca-hash');
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    rmSync(home, { recursive: true, force: true });
+  }
   assert.equal(none.code, 64);
-  assert.match(none.stderr, /error: ca-hash needs at least one --cert FILE\n {2}fix: run `joinery ca-hash --cert/);
+  assert.match(none.stderr, /error: ca-hash needs --cert FILE, or a cluster to read the CA from .*\n {2}fix: run `joinery ca-hash --cert/);
   const missing = await cli('ca-hash', '--cert', '/nonexistent/ca.crt');
   assert.equal(missing.code, 74);
   assert.match(missing.stderr, /cannot read --cert \/nonexistent\/ca\.crt: it does not exist/);
