@@ -107,6 +107,37 @@ export function program(io: Io, exit: { code: number }): Command {
       .addOption(outputOption()),
   ).action((opts: Record<string, unknown>) => run(async () => (await import('./join-config.js')).joinConfig(opts as never, io))());
 
+  clusterOptions(
+    root
+      .command('userdata')
+      .description('render the bootstrap data (cloud-config, Ignition or sh script) that makes a machine a node; the token goes only into it')
+      .helpOption('-h, --help', 'show help for a command')
+      .addOption(new Option('--role <role>', 'init (first control plane), control-plane or worker'))
+      .addOption(new Option('--node-name <name>', 'the name the node registers as (the token is minted for it)'))
+      .addOption(new Option('--format <format>', 'cloud-config, ignition or script').default('cloud-config'))
+      .addOption(new Option('--ignition-version <v>', 'Ignition spec version: 3.3.0, 3.4.0 or 3.5.0').default('3.4.0'))
+      .addOption(new Option('--jinja', 'cloud-config: start with the `## template: jinja` header'))
+      .addOption(new Option('--spec <file>', "machine spec (Cluster API's KubeadmConfig.spec, YAML or JSON; see docs/machine-spec.md), - for stdin"))
+      .addOption(new Option('--spec-namespace <ns>', "namespace of the Secrets the spec's contentFrom/passwdFrom name").default('default'))
+      .addOption(new Option('--out <file>', 'write to this file (mode 0600) instead of stdout'))
+      .addOption(new Option('--max-size <bytes>', 'gzip when the data is larger, fail when still larger').default('16384'))
+      .addOption(new Option('--discovery <mode>', 'file (the default; the token adds nothing to cluster-info) or token').default('file'))
+      .addOption(new Option('--discovery-file-path <path>', 'where the discovery file is written on the node').default('/etc/kubernetes/discovery.kubeconfig'))
+      .addOption(new Option('--ttl <duration>', 'lifetime of the minted token').default('1h'))
+      .addOption(new Option('--kubernetes-version <v>', "the node's Kubernetes version (default with a cluster: the server's)"))
+      .addOption(new Option('--token-file <file>', 'offline: file holding the bootstrap token, or - for stdin'))
+      .addOption(new Option('--token <token>', 'offline: the bootstrap token (visible in ps; prefer --token-file)'))
+      .addOption(new Option('--ca-cert-hash <pin>', 'offline: CA pin sha256:<hex> (repeatable)').argParser(collect))
+      .addOption(new Option('--endpoint <host:port>', 'offline and init: the API server endpoint'))
+      .addOption(new Option('--pki-dir <dir>', 'init: CAs to use (generated and written there when absent); control-plane: CAs to upload or inline'))
+      .addOption(new Option('--upload-certs', "control-plane: upload the CAs encrypted to kube-system/kubeadm-certs (kubeadm's way); init: kubeadm init --upload-certs"))
+      .addOption(new Option('--certificate-key-file <file>', 'control-plane: key of an earlier upload; init with --upload-certs: read or written here (0600)'))
+      .addOption(new Option('--inline-cas', 'control-plane: put the CAs into the bootstrap data (Cluster API style) instead of uploading them'))
+      .addOption(new Option('--advertise-address <ip>', 'control-plane: the address this API server advertises'))
+      .addOption(new Option('--bind-port <port>', 'control-plane: the port this API server listens on'))
+      .addOption(new Option('--cluster-name <name>', 'init: the cluster name (default kubernetes)')),
+  ).action((opts: Record<string, unknown>) => run(async () => (await import('./userdata.js')).userdata(opts as never, io))());
+
   root
     .command('ca-hash')
     .description('print the pin of each CA certificate (sha256:<hex> of its public key), as --discovery-token-ca-cert-hash takes it')

@@ -13,3 +13,4 @@ import { KubeClient } from './client.js';
 export function connect(options: CredentialsOptions = {}): KubeClient {
   return new KubeClient(loadCredentials(options));
 }
+export * from './join.js';

@@ -102,11 +102,16 @@ function kubeadmConfig(version: string, clusterName: string, dir: string, ports:
     .replaceAll('@CLUSTER@', clusterName)
     .replaceAll('@PKI@', join(dir, 'pki'))
     .replaceAll('@APIPORT@', String(ports.apiserver))
-    .replaceAll('@ETCD@', `http://127.0.0.1:${ports.etcdClient}`)
+    .replaceAll('@DIR@', dir)
     .replaceAll('@ADVERTISE@', ADVERTISE_ADDRESS)
     .replaceAll('@NODE@', TESTBED_NODE);
 }
 
+/**
+ * kubeadm's view of the cluster. It says stacked etcd, as most kubeadm clusters have, so that `certs all`
+ * makes the etcd CA and upload-certs and control-plane joins see the usual set of CAs; the etcd that really
+ * runs is the testbed's own on loopback over plain HTTP, given to kube-apiserver by flag.
+ */
 function configFor(version: string): string {
   const [, minor] = version.replace(/^v/, '').split('.').map(Number);
   const api = (minor ?? 0) >= 31 ? 'v1beta4' : (minor ?? 0) >= 22 ? 'v1beta3' : 'v1beta2';
@@ -128,8 +133,8 @@ certificatesDir: @PKI@
 apiServer:
   certSANs: [127.0.0.1, localhost]
 etcd:
-  external:
-    endpoints: [@ETCD@]
+  local:
+    dataDir: @DIR@/kubeadm-etcd
 networking:
   serviceSubnet: 10.96.0.0/12
   podSubnet: 10.244.0.0/16

@@ -1,0 +1,172 @@
+/**
+ * `joinery userdata` against the real control plane: the worker script run for real as root in a private
+ * mount namespace with the real kubeadm (the only seam: its `kubeadm join` runs as `kubeadm join phase
+ * preflight --ignore-preflight-errors=all`), and kubeadm's upload-certs both ways.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { adminClient, joinery, kubeadm, requireTestbed } from '../support/testbed.js';
+import { KubeClient } from '../../src/cluster/index.js';
+import { decodeKubeadmCertsSecret } from '../../src/pki/index.js';
+import type { TestbedState } from '../../src/testbed/index.js';
+
+let tb: TestbedState;
+let client: KubeClient;
+let work: string;
+
+const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['-m', 'true']).status === 0;
+
+before(() => {
+  tb = requireTestbed();
+  client = adminClient(tb);
+  work = mkdtempSync(join(tmpdir(), 'joinery-ud-'));
+});
+after(() => {
+  client?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Runs `script` as root in a private mount namespace with tmpfs over the node's directories and `bin` first on PATH. */
+function inNodeNamespace(script: string, bin: string, report: string): { status: number | null; out: string } {
+  const runner = join(work, `runner-${Math.random().toString(36).slice(2)}.sh`);
+  writeFileSync(
+    runner,
+    `set -e
+for d in /etc/kubernetes /run/kubeadm /run/cluster-api /var/lib/kubelet; do mkdir -p "$d"; mount -t tmpfs -o mode=0755 tmpfs "$d"; done
+set +e
+PATH="${bin}:$PATH" sh "$1"
+rc=$?
+# what the script left behind, with modes, for the test to read after the namespace is gone
+{ echo "rc=$rc"; find /etc/kubernetes /run/kubeadm /run/cluster-api -type f -exec stat -c '%a %U %n' {} \\; ; } > "${report}"
+exit $rc
+`,
+  );
+  const r = spawnSync('unshare', ['-m', 'sh', runner, script], { encoding: 'utf8', timeout: 180_000 });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+describe('userdata on a real cluster', () => {
+  it('the worker script runs for real in a node namespace: files with their modes, kubeadm preflight joins, sentinel written', (t) => {
+    if (!canUnshare) return t.skip('needs root and unshare -m');
+    for (const discovery of ['file', 'token']) {
+      const script = join(work, `worker-${discovery}.sh`);
+      const r = joinery(tb, ['userdata', '--role', 'worker', '--node-name', `script-${discovery}`, '--format', 'script', '--discovery', discovery, '--out', script]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(readFileSync(script).length > 0, true);
+      // The seam: `kubeadm join ...` becomes the real kubeadm's preflight phase of the same config.
+      const bin = join(work, `bin-${discovery}`);
+      mkdirSync(bin);
+      writeFileSync(
+        join(bin, 'kubeadm'),
+        `#!/bin/sh\nif [ "$1" = join ]; then shift; exec "${tb.kubeadm}" join phase preflight --ignore-preflight-errors=all "$@"; fi\nexec "${tb.kubeadm}" "$@"\n`,
+      );
+      chmodSync(join(bin, 'kubeadm'), 0o755);
+      const report = join(work, `report-${discovery}.txt`);
+      const run = inNodeNamespace(script, bin, report);
+      assert.equal(run.status, 0, run.out);
+      const files = readFileSync(report, 'utf8');
+      assert.match(files, /^rc=0$/m);
+      assert.match(files, /^600 root \/run\/kubeadm\/kubeadm-join-config\.yaml$/m, files);
+      assert.match(files, /\/run\/cluster-api\/bootstrap-success\.complete$/m);
+      if (discovery === 'file') assert.match(files, /^600 root \/etc\/kubernetes\/discovery\.kubeconfig$/m, files);
+      // Nothing of the node leaked onto the host: the tmpfs mounts died with the namespace.
+      assert.equal(spawnSync('test', ['-e', '/run/cluster-api/bootstrap-success.complete']).status, 1);
+    }
+  });
+
+  it('the script is a no-op once the node has joined (run-once guard)', (t) => {
+    if (!canUnshare) return t.skip('needs root and unshare -m');
+    const script = join(work, 'guard.sh');
+    assert.equal(joinery(tb, ['userdata', '--role', 'worker', '--node-name', 'guarded', '--format', 'script', '--out', script]).status, 0);
+    const bin = join(work, 'bin-guard');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'kubeadm'), '#!/bin/sh\necho kubeadm ran >&2\nexit 1\n');
+    chmodSync(join(bin, 'kubeadm'), 0o755);
+    const wrapped = join(work, 'guard-wrapped.sh');
+    writeFileSync(wrapped, `touch /etc/kubernetes/kubelet.conf\nexec sh "${script}"\n`);
+    const run = inNodeNamespace(wrapped, bin, join(work, 'guard-report.txt'));
+    assert.equal(run.status, 0, run.out);
+    assert.ok(!run.out.includes('kubeadm ran'));
+  });
+
+  it("joinery reads the kubeadm-certs Secret written by the real kubeadm's upload-certs", async () => {
+    const key = 'c0ffee'.repeat(10) + 'abcd';
+    const cfg = join(work, 'upload.yaml');
+    writeFileSync(cfg, readFileSync(join(tb.dir, 'kubeadm.yaml'), 'utf8').replace('kind: InitConfiguration\n', `kind: InitConfiguration\ncertificateKey: ${key}\n`), { mode: 0o600 });
+    const r = kubeadm(tb, ['init', 'phase', 'upload-certs', '--upload-certs', '--config', cfg, '--kubeconfig', tb.kubeconfig]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const secret = await client.request<Record<string, unknown>>('/api/v1/namespaces/kube-system/secrets/kubeadm-certs', { action: { verb: 'get', resource: 'secrets', namespace: 'kube-system' } });
+    const certs = decodeKubeadmCertsSecret(secret as never, key) as unknown as {
+      ca: { cert: string; key: string };
+      etcdCa: { cert: string; key: string };
+      frontProxyCa: { cert: string; key: string };
+      serviceAccount: { publicKey: string; privateKey: string };
+    };
+    const pki = (f: string) => readFileSync(join(tb.dir, 'pki', f), 'utf8');
+    assert.equal(certs.ca.cert, pki('ca.crt'));
+    assert.equal(certs.ca.key, pki('ca.key'));
+    assert.equal(certs.etcdCa.cert, pki('etcd/ca.crt'));
+    assert.equal(certs.frontProxyCa.key, pki('front-proxy-ca.key'));
+    assert.equal(certs.serviceAccount.privateKey, pki('sa.key'));
+    assert.equal(certs.serviceAccount.publicKey, pki('sa.pub'));
+  });
+
+  it("the real kubeadm downloads joinery's upload (control-plane userdata) and gets the same CA files", (t) => {
+    if (!canUnshare) return t.skip('needs root and unshare -m');
+    const out = join(work, 'cp.yaml');
+    const r = joinery(tb, ['userdata', '--role', 'control-plane', '--node-name', 'cp-upload', '--upload-certs', '--pki-dir', join(tb.dir, 'pki'), '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    const data = readFileSync(out, 'utf8');
+    assert.ok(!data.includes('PRIVATE KEY'), 'no private key rides in the bootstrap data');
+    const key = /certificateKey: ([0-9a-f]{64})/.exec(data)?.[1];
+    assert.ok(key, 'the join config carries the certificate key');
+    const keyFile = join(work, 'cp.key');
+    writeFileSync(keyFile, key, { mode: 0o600 });
+    const dir = join(work, 'cp-join');
+    assert.equal(joinery(tb, ['join-config', '--node-name', 'cp-upload', '--out', dir, '--discovery-file-path', join(dir, 'discovery.kubeconfig'), '--control-plane', '--certificate-key-file', keyFile]).status, 0);
+    // download-certs writes into the cluster's certificatesDir (the testbed's own pki): give it a tmpfs there.
+    const pki = join(tb.dir, 'pki');
+    const sums = spawnSync(
+      'unshare',
+      ['-m', 'sh', '-c', `set -e; mount -t tmpfs tmpfs "${pki}"; "${tb.kubeadm}" join phase control-plane-prepare download-certs --config "${dir}/join-configuration.yaml" >&2; cd "${pki}"; sha256sum ca.crt ca.key etcd/ca.crt etcd/ca.key front-proxy-ca.crt front-proxy-ca.key sa.key sa.pub`],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    assert.equal(sums.status, 0, sums.stderr);
+    const originals = spawnSync('sh', ['-c', `cd "${pki}"; sha256sum ca.crt ca.key etcd/ca.crt etcd/ca.key front-proxy-ca.crt front-proxy-ca.key sa.key sa.pub`], { encoding: 'utf8' });
+    assert.equal(sums.stdout, originals.stdout);
+  });
+
+  it('offline: the token comes from stdin, never argv; missing flags are named; bad input mints nothing', async () => {
+    const pin = joinery(tb, ['ca-hash']).stdout.trim();
+    const token = joinery(tb, ['token', 'create', '--ttl', '5m']).stdout.trim();
+    const r = joinery(tb, ['userdata', '--role', 'worker', '--node-name', 'offline-1', '--format', 'cloud-config', '--discovery', 'token', '--token-file', '-', '--ca-cert-hash', pin, '--endpoint', tb.server.replace('https://', ''), '--kubernetes-version', 'v1.20.2'], {
+      input: `${token}\n`,
+      env: { KUBECONFIG: '/nonexistent' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^#cloud-config/);
+    assert.ok(r.stdout.includes(token), 'the token is inside the data (in a 0600 file of the machine)');
+    assert.ok(!r.stderr.includes(token.slice(7)));
+    const missing = joinery(tb, ['userdata', '--role', 'worker', '--node-name', 'offline-2', '--token-file', '-', '--discovery', 'token'], { input: `${token}\n` });
+    assert.equal(missing.status, 64);
+    assert.match(missing.stderr, /--endpoint, --kubernetes-version and --ca-cert-hash/);
+    const count = async () => ((await client.request<{ items: unknown[] }>('/api/v1/namespaces/kube-system/secrets', { query: { fieldSelector: 'type=bootstrap.kubernetes.io/token' }, action: { verb: 'list', resource: 'secrets' } }))?.items.length ?? 0);
+    const n = await count();
+    for (const args of [
+      ['--role', 'control-plane', '--node-name', 'cp-x'],
+      ['--role', 'control-plane', '--node-name', 'cp-x', '--upload-certs', '--pki-dir', join(work, 'empty')],
+      ['--role', 'worker', '--node-name', 'Bad_Name'],
+      ['--role', 'worker', '--node-name', 'w', '--format', 'yaml'],
+      ['--role', 'worker', '--node-name', 'w', '--spec', join(work, 'nonexistent.yaml')],
+    ]) {
+      const bad = joinery(tb, ['userdata', ...args]);
+      assert.notEqual(bad.status, 0, args.join(' '));
+      assert.match(bad.stderr, /fix:/, args.join(' '));
+    }
+    assert.equal(await count(), n, 'no token was minted for bad input');
+  });
+});
