@@ -26,8 +26,10 @@ export async function formatOutput(format: OutputFormat, data: unknown, text: ()
     case 'json':
       return `${JSON.stringify(data, null, 2)}\n`;
     case 'yaml': {
-      const { stringify } = await import('yaml');
-      return stringify(data);
+      // yaml is CommonJS: its functions are on the default export both under Node and in the CLI bundle
+      // (where a dynamic import of a CommonJS chunk has nothing but the default).
+      const yaml = (await import('yaml')) as unknown as { default: { stringify: (v: unknown) => string } };
+      return yaml.default.stringify(data);
     }
   }
 }

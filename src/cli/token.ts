@@ -16,8 +16,6 @@ import {
   tokenString,
   type DecodedBootstrapToken,
 } from '../token/index.js';
-import { bundleCertificates, caPin } from '../pki/index.js';
-import { parseClusterInfoKubeconfig } from '../discovery/index.js';
 import { formatGoRfc3339 } from '../gotime/index.js';
 import { clusterClient, type ClusterOptions } from './cluster-options.js';
 import { formatOutput, type OutputFormat } from './output.js';
@@ -40,6 +38,9 @@ function splitList(values: string[] | undefined): string[] | undefined {
 
 /** The endpoint and CA pins of the join command, as kubeadm's GetJoinWorkerCommand takes them from the kubeconfig. */
 async function joinTarget(client: KubeClient): Promise<{ hostPort: string; pins: string[] }> {
+  // Imported here: only --print-join-command needs them, and they cost start-up time.
+  const { bundleCertificates, caPin } = await import('../pki/index.js');
+  const { parseClusterInfoKubeconfig } = await import('../discovery/index.js');
   const creds = client.credentials;
   let server = creds.server;
   let caPem = creds.ca;

@@ -174,8 +174,11 @@ test('script: run for real under a temporary root, every file is written byte fo
           before.set(f.path, old);
         }
       });
-      const r = spawnSync('sh', ['-c', renderScript(plan)], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
+      // From a file, not `sh -c`: one argument may not exceed 128 KiB (MAX_ARG_STRLEN), and large files do.
+      const scriptFile = join(root, 'bootstrap.sh');
+      writeFileSync(scriptFile, renderScript(plan));
+      const r = spawnSync('sh', [scriptFile], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.error === undefined ? r.stderr : String(r.error));
       const expected = new Map<string, { bytes: Uint8Array; mode: number }>();
       for (const f of plan.files) {
         const prev = f.append ? (expected.get(f.path)?.bytes ?? before.get(f.path) ?? new Uint8Array()) : new Uint8Array();
