@@ -24,3 +24,4 @@ export {
 } from './emit.js';
 export { parseKubeadmDocuments, goYamlDocuments, type KubeadmDocuments, type OtherDocument } from './parse.js';
 export { validateNodeName } from './node-name.js';
+export { closestName } from './rules.js';

@@ -54,6 +54,7 @@ function editDistance(a: string, b: string): number {
 
 /** The candidate closest to `name` when it is close enough to be a likely typo. */
 export function closestName(name: string, candidates: readonly string[]): string | undefined {
+  if (name.length > 64) return undefined; // no field name is that long, and the distance is quadratic
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const c of candidates) {

@@ -4,23 +4,15 @@
  */
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { JoineryError } from '../../errors/index.js';
-import { parseKubernetesVersion } from '../../kubeadm/index.js';
+import { parseKubernetesVersion, validateNodeName } from '../../kubeadm/index.js';
 import { parseCaPins, parseCertificateKey } from '../../pki/index.js';
 import { parseBootstrapToken, tokenString, type BootstrapTokenString } from '../../token/index.js';
 
-/** A CA certificate and its private key, both PEM (src/pki's CertificateAuthority). */
-export interface CaKeyPair {
-  cert: string;
-  key: string;
-}
-
-/** The cluster's CAs as src/pki generates or loads them (its ClusterCas): all PEM. */
-export interface ClusterCas {
-  ca: CaKeyPair;
-  etcdCa: CaKeyPair;
-  frontProxyCa: CaKeyPair;
-  serviceAccount: { publicKey: string; privateKey: string };
-}
+/** The cluster's CAs (PEM), as src/pki generates or loads them. */
+export type { ClusterCas } from '../../pki/index.js';
+/** A CA certificate and its private key, both PEM. */
+export type { CertificateAuthority as CaKeyPair } from '../../pki/index.js';
+import type { ClusterCas } from '../../pki/index.js';
 
 /** How the joining node discovers and trusts the cluster. */
 export type JoinDiscovery =
@@ -77,18 +69,9 @@ function rethrow<T>(path: string, fix: string, fn: () => T): T {
   }
 }
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** kubeadm's rule for nodeRegistration.name (ValidateNodeRegistrationOptions: a DNS-1123 subdomain). */
+/** kubeadm's rule for nodeRegistration.name (a DNS-1123 subdomain), reported as a credentials error. */
 export function checkNodeName(name: unknown, path = 'nodeName'): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
-    throw invalid(
-      path,
-      `${typeof name === 'string' ? JSON.stringify(name.slice(0, 64)) : 'the value'} is not a node name (kubeadm wants a DNS-1123 subdomain: lowercase letters, digits, - and ., at most 253 characters)`,
-      'use a lowercase host name such as worker-1 or worker-1.example.internal',
-    );
-  }
-  return name;
+  return rethrow(path, 'use a lowercase host name such as worker-1 or worker-1.example.internal', () => validateNodeName(name, path));
 }
 
 /** `host:port` with a real port (net.SplitHostPort as kubeadm's ValidateDiscoveryTokenAPIServer uses). */
