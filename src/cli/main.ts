@@ -114,7 +114,7 @@ export function program(io: Io, exit: { code: number }): Command {
       .helpOption('-h, --help', 'show help for a command')
       .addOption(new Option('--role <role>', 'init (first control plane), control-plane or worker'))
       .addOption(new Option('--node-name <name>', 'the name the node registers as (the token is minted for it)'))
-      .addOption(new Option('--format <format>', 'cloud-config, ignition or script').default('cloud-config'))
+      .addOption(new Option('--format <format>', "cloud-config, ignition or script (default: the spec's format, else cloud-config)"))
       .addOption(new Option('--ignition-version <v>', 'Ignition spec version: 3.3.0, 3.4.0 or 3.5.0').default('3.4.0'))
       .addOption(new Option('--jinja', 'cloud-config: start with the `## template: jinja` header'))
       .addOption(new Option('--spec <file>', "machine spec (Cluster API's KubeadmConfig.spec, YAML or JSON; see docs/machine-spec.md), - for stdin"))
@@ -135,7 +135,10 @@ export function program(io: Io, exit: { code: number }): Command {
       .addOption(new Option('--inline-cas', 'control-plane: put the CAs into the bootstrap data (Cluster API style) instead of uploading them'))
       .addOption(new Option('--advertise-address <ip>', 'control-plane: the address this API server advertises'))
       .addOption(new Option('--bind-port <port>', 'control-plane: the port this API server listens on'))
-      .addOption(new Option('--cluster-name <name>', 'init: the cluster name (default kubernetes)')),
+      .addOption(new Option('--cluster-name <name>', 'init: the cluster name (default kubernetes)'))
+      .addOption(new Option('--cas-from-secrets <ns/cluster>', "init: the CAs from Cluster API's Secrets <cluster>-ca, -etcd, -proxy, -sa"))
+      .addOption(new Option('--ca-validity <duration>', 'init, generated CAs: validity as a Go duration (default 87600h, kubeadm\'s 10 years)'))
+      .addOption(new Option('--ca-key-algorithm <alg>', 'init, generated CAs: RSA-2048 (default), RSA-3072, RSA-4096, ECDSA-P256 or ECDSA-P384')),
   ).action((opts: Record<string, unknown>) => run(async () => (await import('./userdata.js')).userdata(opts as never, io))());
 
   root

@@ -22,8 +22,12 @@ import type { Io } from './report.js';
 export interface UserdataOptions extends ClusterOptions {
   role?: string;
   nodeName?: string;
-  format: string;
+  format?: string;
   ignitionVersion: string;
+  caValidity?: string;
+  caKeyAlgorithm?: string;
+  /** `NAMESPACE/CLUSTER`: the CAs from Cluster API's Secrets <CLUSTER>-ca, -etcd, -proxy, -sa. */
+  casFromSecrets?: string;
   jinja?: boolean;
   spec?: string;
   out?: string;
@@ -85,13 +89,20 @@ async function casIn(dir: string): Promise<ClusterCas | undefined> {
 }
 
 /** The CAs of --pki-dir, generated and written there (keys 0600) when the directory has none. */
-async function initCas(dir: string | undefined, io: Io): Promise<ClusterCas> {
+async function initCas(dir: string | undefined, options: UserdataOptions, io: Io): Promise<ClusterCas> {
   if (dir !== undefined) {
     const existing = await casIn(dir);
     if (existing !== undefined) return existing;
   }
-  const { generateClusterCas, clusterCaFiles } = await import('../pki/ca.js');
-  const cas = await generateClusterCas({ now: new Date() });
+  const { generateClusterCas, clusterCaFiles, CA_KEY_ALGORITHMS } = await import('../pki/ca.js');
+  if (options.caKeyAlgorithm !== undefined && !(CA_KEY_ALGORITHMS as readonly string[]).includes(options.caKeyAlgorithm)) {
+    throw usage('CA_KEY_ALGORITHM_INVALID', `--ca-key-algorithm ${JSON.stringify(options.caKeyAlgorithm)} is not supported`, `use one of ${CA_KEY_ALGORITHMS.join(', ')}`, '--ca-key-algorithm');
+  }
+  const cas = await generateClusterCas({
+    now: new Date(),
+    ...(options.caValidity === undefined ? {} : { validity: options.caValidity }),
+    ...(options.caKeyAlgorithm === undefined ? {} : { keyAlgorithm: options.caKeyAlgorithm as (typeof CA_KEY_ALGORITHMS)[number] }),
+  });
   if (dir !== undefined) {
     for (const f of clusterCaFiles(cas)) await writeFileAtomic(join(dir, f.path), f.content, f.mode);
     io.stderr(`generated the cluster CAs into ${dir} (keys mode 0600); keep them to add control planes later\n`);
@@ -129,6 +140,41 @@ async function uploadCerts(client: KubeClient, cas: ClusterCas): Promise<string>
   return key;
 }
 
+/**
+ * The CAs from Cluster API's per-cluster Secrets (`<cluster>-ca`, `-etcd`, `-proxy` with tls.crt/tls.key,
+ * `-sa` with tls.crt = public key, tls.key = private key), checked as PEM files are.
+ */
+async function casFromSecrets(client: KubeClient, ref: string): Promise<ClusterCas> {
+  const m = /^([a-z0-9-]+)\/([a-z0-9.-]+)$/.exec(ref);
+  if (!m) throw usage('CAS_SECRETS_INVALID', `--cas-from-secrets ${JSON.stringify(ref)} is not NAMESPACE/CLUSTER`, 'e.g. --cas-from-secrets default/my-cluster (reads my-cluster-ca, -etcd, -proxy, -sa)', '--cas-from-secrets');
+  const [, namespace, cluster] = m as unknown as [string, string, string];
+  const files: Record<string, string> = {};
+  const parts: [string, string, string][] = [
+    ['ca', 'ca.crt', 'ca.key'],
+    ['etcd', 'etcd/ca.crt', 'etcd/ca.key'],
+    ['proxy', 'front-proxy-ca.crt', 'front-proxy-ca.key'],
+    ['sa', 'sa.pub', 'sa.key'],
+  ];
+  for (const [suffix, crt, key] of parts) {
+    const name = `${cluster}-${suffix}`;
+    const secret = await client.request<{ data?: Record<string, string> }>(`/api/v1/namespaces/${namespace}/secrets/${name}`, {
+      allowNotFound: true,
+      action: { verb: 'get', resource: 'secrets', namespace, name },
+    });
+    const d = secret?.data ?? {};
+    if (d['tls.crt'] === undefined || d['tls.key'] === undefined) {
+      throw new JoineryError('CAS_SECRET_MISSING', `Secret ${namespace}/${name} is missing or has no tls.crt and tls.key`, `create it (Cluster API's layout), or give the CAs as files with --pki-dir`, {
+        family: 'cluster',
+        path: '--cas-from-secrets',
+      });
+    }
+    files[crt] = Buffer.from(d['tls.crt'], 'base64').toString('utf8');
+    files[key] = Buffer.from(d['tls.key'], 'base64').toString('utf8');
+  }
+  const { loadClusterCas } = await import('../pki/ca.js');
+  return loadClusterCas(files, new Date()) as ClusterCas;
+}
+
 type SpecWithRefs = { files?: { contentFrom?: { secret: { name: string } } }[]; users?: { passwdFrom?: { secret: { name: string } } }[] };
 
 /** Reads the Secrets the spec refers to (each once) and answers resolveSecretRefs' lookups from them. */
@@ -156,10 +202,9 @@ export async function userdata(options: UserdataOptions, io: Io): Promise<number
     throw usage('ROLE_INVALID', `--role ${options.role === undefined ? 'is missing' : JSON.stringify(options.role) + ' is not a role'}`, `use --role ${ROLES.join('|')}`, '--role');
   }
   const role = options.role as Role;
-  if (!(FORMATS as readonly string[]).includes(options.format)) {
+  if (options.format !== undefined && !(FORMATS as readonly string[]).includes(options.format)) {
     throw usage('FORMAT_INVALID', `--format ${JSON.stringify(options.format)} is not a bootstrap-data format`, `use --format ${FORMATS.join('|')}`, '--format');
   }
-  const format = options.format as Format;
   if (options.nodeName === undefined) throw usage('NODE_NAME_REQUIRED', 'userdata needs --node-name', 'give the name the node will register as: --node-name worker-1', '--node-name');
   const nodeName = validateNodeName(options.nodeName, '--node-name');
   const maxSize = Number(options.maxSize);
@@ -178,9 +223,11 @@ export async function userdata(options: UserdataOptions, io: Io): Promise<number
   const { bootPlan } = await import('../userdata/roles/index.js');
   const render = await import('../userdata/render/index.js');
   let spec = parseMachineSpec(options.spec === undefined ? '{}' : await readText(options.spec, '--spec'), options.spec === undefined ? {} : { source: options.spec });
-  const specFormat = (spec as { format?: string }).format;
-  if (specFormat !== undefined && specFormat !== format && options.format !== undefined) {
-    io.stderr(`note: the spec says format ${specFormat}; --format ${format} wins\n`);
+  // --format, else the spec's `format`, else cloud-config (Cluster API's default).
+  const specFormat = (spec as { format?: Format }).format;
+  const format: Format = (options.format as Format | undefined) ?? specFormat ?? 'cloud-config';
+  if (specFormat !== undefined && options.format !== undefined && specFormat !== options.format) {
+    io.stderr(`note: the spec says format ${specFormat}; --format ${options.format} wins\n`);
   }
 
   let client: KubeClient | undefined;
@@ -190,7 +237,12 @@ export async function userdata(options: UserdataOptions, io: Io): Promise<number
       if (options.endpoint === undefined || options.kubernetesVersion === undefined) {
         throw usage('INIT_FLAGS_REQUIRED', 'the init role needs --endpoint HOST:PORT and --kubernetes-version vX.Y.Z', 'e.g. --endpoint 10.0.0.10:6443 --kubernetes-version v1.30.0', '--endpoint');
       }
-      const cas = await initCas(options.pkiDir, io);
+      let cas: ClusterCas;
+      if (options.casFromSecrets !== undefined) {
+        client = clusterClient(options, io);
+        spec = resolveSecretRefs(spec, await secretLookup(client, spec, options.specNamespace));
+        cas = await casFromSecrets(client, options.casFromSecrets);
+      } else cas = await initCas(options.pkiDir, options, io);
       let certificateKey: string | undefined;
       if (options.uploadCerts === true) {
         if (options.certificateKeyFile === undefined) throw usage('CERTIFICATE_KEY_FILE_REQUIRED', '--upload-certs needs --certificate-key-file FILE', 'name a file: joinery reads the key from it, or writes a fresh one there (0600)', '--certificate-key-file');
@@ -253,6 +305,8 @@ export async function userdata(options: UserdataOptions, io: Io): Promise<number
         }
       } else {
         client = clusterClient(options, io);
+        // The spec's Secret references are resolved before the token is minted: a missing one mints nothing.
+        spec = resolveSecretRefs(spec, await secretLookup(client, spec, options.specNamespace));
         const facts = await clusterJoinFacts(client, options.kubernetesVersion);
         const minted = await mintNodeToken(client, { nodeName, discovery: options.discovery, ttl: options.ttl });
         token = minted.text;
@@ -262,7 +316,6 @@ export async function userdata(options: UserdataOptions, io: Io): Promise<number
         caPem = facts.caPem;
         kubernetesVersion = facts.kubernetesVersion;
         io.stderr(`minted token ${minted.token.token.id} for node ${nodeName} (expires in ${options.ttl})\n`);
-        spec = resolveSecretRefs(spec, await secretLookup(client, spec, options.specNamespace));
       }
       let controlPlane: { certificateKey?: string; advertiseAddress?: string; bindPort?: number; inlineCas?: ClusterCas } | undefined;
       if (role === 'control-plane') {

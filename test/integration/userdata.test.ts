@@ -30,6 +30,15 @@ after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** `cloud-init schema -c` of the real cloud-init accepts the document (every cloud-config a test renders). */
+function assertValidCloudConfig(text: string): void {
+  const file = join(work, `cc-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, text);
+  const r = spawnSync('cloud-init', ['schema', '-c', file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Valid cloud-config/);
+}
+
 /** Runs `script` as root in a private mount namespace with tmpfs over the node's directories and `bin` first on PATH. */
 function inNodeNamespace(script: string, bin: string, report: string): { status: number | null; out: string } {
   const runner = join(work, `runner-${Math.random().toString(36).slice(2)}.sh`);
@@ -121,6 +130,7 @@ describe('userdata on a real cluster', () => {
     const r = joinery(tb, ['userdata', '--role', 'control-plane', '--node-name', 'cp-upload', '--upload-certs', '--pki-dir', join(tb.dir, 'pki'), '--out', out]);
     assert.equal(r.status, 0, r.stderr);
     const data = readFileSync(out, 'utf8');
+    assertValidCloudConfig(data);
     assert.ok(!data.includes('PRIVATE KEY'), 'no private key rides in the bootstrap data');
     const key = /certificateKey: ([0-9a-f]{64})/.exec(data)?.[1];
     assert.ok(key, 'the join config carries the certificate key');
@@ -149,6 +159,7 @@ describe('userdata on a real cluster', () => {
     });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^#cloud-config/);
+    assertValidCloudConfig(r.stdout);
     assert.ok(r.stdout.includes(token), 'the token is inside the data (in a 0600 file of the machine)');
     assert.ok(!r.stderr.includes(token.slice(7)));
     const missing = joinery(tb, ['userdata', '--role', 'worker', '--node-name', 'offline-2', '--token-file', '-', '--discovery', 'token'], { input: `${token}\n` });
@@ -168,5 +179,42 @@ describe('userdata on a real cluster', () => {
       assert.match(bad.stderr, /fix:/, args.join(' '));
     }
     assert.equal(await count(), n, 'no token was minted for bad input');
+  });
+
+  it("reads the spec's Secret references and Cluster API's CA Secrets from the cluster; the spec's format is used", async () => {
+    const ns = 'default';
+    const put = (name: string, data: Record<string, string>) =>
+      client.request(`/api/v1/namespaces/${ns}/secrets`, {
+        method: 'POST',
+        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) },
+        action: { verb: 'create', resource: 'secrets', namespace: ns },
+      });
+    const pki = (f: string) => readFileSync(join(tb.dir, 'pki', f), 'utf8');
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const cluster = `capi-${suffix}`;
+    await put(`${cluster}-ca`, { 'tls.crt': pki('ca.crt'), 'tls.key': pki('ca.key') });
+    await put(`${cluster}-etcd`, { 'tls.crt': pki('etcd/ca.crt'), 'tls.key': pki('etcd/ca.key') });
+    await put(`${cluster}-proxy`, { 'tls.crt': pki('front-proxy-ca.crt'), 'tls.key': pki('front-proxy-ca.key') });
+    await put(`${cluster}-sa`, { 'tls.crt': pki('sa.pub'), 'tls.key': pki('sa.key') });
+    await put(`motd-${suffix}`, { text: 'hello from a Secret\n' });
+    const spec = join(work, 'spec.yaml');
+    writeFileSync(spec, `format: script\nfiles:\n- path: /etc/motd\n  contentFrom:\n    secret: {name: motd-${suffix}, key: text}\n  permissions: '0644'\n`);
+    const init = joinery(tb, ['userdata', '--role', 'init', '--node-name', 'cp-1', '--cas-from-secrets', `${ns}/${cluster}`, '--spec', spec, '--endpoint', '10.0.0.1:6443', '--kubernetes-version', 'v1.20.2']);
+    assert.equal(init.status, 0, init.stderr);
+    assert.match(init.stdout, /^#!\/bin\/sh/, "the spec's format: script");
+    assert.ok(init.stdout.includes('hello from a Secret'), 'contentFrom read from the cluster');
+    // The CA files ride in the init data as the Secrets hold them (the script writes them base64 or verbatim).
+    const ca = pki('ca.crt');
+    assert.ok(init.stdout.includes(ca.trim().split('\n')[1] as string) || init.stdout.includes(Buffer.from(ca).toString('base64').slice(0, 40)));
+    const missing = joinery(tb, ['userdata', '--role', 'init', '--node-name', 'cp-1', '--cas-from-secrets', `${ns}/nonexistent`, '--endpoint', '10.0.0.1:6443', '--kubernetes-version', 'v1.20.2']);
+    assert.equal(missing.status, 69);
+    assert.match(missing.stderr, /nonexistent-ca/);
+    writeFileSync(spec, `files:\n- path: /etc/x\n  contentFrom:\n    secret: {name: absent-${suffix}, key: k}\n`);
+    const before = (await client.request<{ items: unknown[] }>('/api/v1/namespaces/kube-system/secrets', { query: { fieldSelector: 'type=bootstrap.kubernetes.io/token' }, action: { verb: 'list', resource: 'secrets' } }))?.items.length;
+    const absent = joinery(tb, ['userdata', '--role', 'worker', '--node-name', 'w-absent', '--spec', spec]);
+    assert.notEqual(absent.status, 0);
+    assert.match(absent.stderr, /files\[0\]\.contentFrom/);
+    const after = (await client.request<{ items: unknown[] }>('/api/v1/namespaces/kube-system/secrets', { query: { fieldSelector: 'type=bootstrap.kubernetes.io/token' }, action: { verb: 'list', resource: 'secrets' } }))?.items.length;
+    assert.equal(after, before, 'a missing Secret reference mints no token');
   });
 });
