@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { JoineryError } from '../errors/index.js';
@@ -44,6 +45,11 @@ export interface UpOptions {
   log?: (line: string) => void;
   /** Overall deadline for readiness, in ms. */
   timeoutMs?: number;
+  /**
+   * kube-controller-manager's --controllers (default `*,bootstrapsigner,tokencleaner`, what kubeadm
+   * clusters run). Tests of `doctor` start a testbed without the bootstrap controllers to see it notice.
+   */
+  controllers?: string;
 }
 
 /** The directory used when none is named: one per user. */
@@ -205,6 +211,7 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
   mkdirSync(join(dir, 'logs'), { recursive: true, mode: 0o700 });
   const ports = { etcdClient: await freePort(), etcdPeer: await freePort(), apiserver: await freePort(), controllerManager: await freePort() };
   const clusterName = 'testbed';
+  const controllers = options.controllers ?? '*,bootstrapsigner,tokencleaner';
   const started: Started[] = [];
   const state: TestbedState = {
     dir,
@@ -291,7 +298,7 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
           '--bind-address=127.0.0.1',
           `--secure-port=${ports.controllerManager}`,
           ...(version === 'v1.20.2' ? ['--port=0'] : []),
-          '--controllers=*,bootstrapsigner,tokencleaner',
+          `--controllers=${controllers}`,
           `--cluster-signing-cert-file=${pki}/ca.crt`,
           `--cluster-signing-key-file=${pki}/ca.key`,
           `--root-ca-file=${pki}/ca.crt`,
@@ -312,8 +319,11 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
       kubeadm(bin, dir, ['init', 'phase', 'bootstrap-token', '--config', cfg, '--kubeconfig', state.kubeconfig]);
       kubeadm(bin, dir, ['init', 'phase', 'addon', 'kube-proxy', '--config', cfg, '--kubeconfig', state.kubeconfig]);
       log(`kubeadm phases done (${Date.now() - t0} ms)`);
-      // The controller manager is up when its bootstrapsigner has signed cluster-info for the phase's token.
-      await waitFor('kube-controller-manager to sign cluster-info', deadline, started, async () => {
+      // The controller manager is up when its bootstrapsigner has signed cluster-info for the phase's token
+      // (or, without that controller, when it answers /healthz).
+      if (!controllers.split(',').includes('bootstrapsigner')) {
+        await waitFor('kube-controller-manager /healthz', deadline, started, () => healthz(ports.controllerManager));
+      } else await waitFor('kube-controller-manager to sign cluster-info', deadline, started, async () => {
         const cm = await client.request<{ data?: Record<string, string> }>('/api/v1/namespaces/kube-public/configmaps/cluster-info', {
           allowNotFound: true,
           action: { verb: 'get', resource: 'configmaps', namespace: 'kube-public', name: 'cluster-info' },
@@ -330,6 +340,19 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** True when the HTTPS server on 127.0.0.1:`port` answers /healthz with "ok" (its serving certificate is self-signed). */
+function healthz(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const req = httpsGet({ host: '127.0.0.1', port, path: '/healthz', rejectUnauthorized: false, timeout: 2000 }, (r) => {
+      let body = '';
+      r.on('data', (c: Buffer) => (body += c.toString()));
+      r.on('end', () => res(r.statusCode === 200 && body === 'ok'));
+    });
+    req.on('error', () => res(false));
+    req.on('timeout', () => req.destroy());
+  });
 }
 
 function stopProcesses(state: TestbedState): void {

@@ -6,7 +6,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { listTokenSecrets, type KubeClient } from '../../src/cluster/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { adminClient, joinery, sharedTestbed } from '../support/testbed.js';
+import { testbedDown, testbedUp } from '../../src/testbed/index.js';
 
 const tb = sharedTestbed();
 const noTestbed = 'missing' in tb ? tb.missing : undefined;
@@ -130,5 +134,32 @@ describe('joinery doctor', { skip: noTestbed }, () => {
       assert.match(read?.detail ?? '', /403/);
       assert.match(read?.fix ?? '', /upload-config kubeadm/);
     });
+  });
+
+  test('on a cluster whose controller manager runs without the bootstrap controllers, the signer and cleaner checks fail with the fix', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'joinery-doctor-')), 'tb');
+    try {
+      const other = await testbedUp({ dir, controllers: '*' });
+      const r = joinery(other, ['doctor', '-o', 'json']);
+      assert.equal(r.status, 1, r.stderr);
+      const checks = (JSON.parse(r.stdout) as { checks: Check[] }).checks;
+      const signer = checks.find((c) => c.name === 'bootstrapsigner signs new tokens');
+      const cleaner = checks.find((c) => c.name === 'tokencleaner deletes expired tokens');
+      assert.equal(signer?.ok, false);
+      assert.match(signer?.fix ?? '', /--controllers=\*,bootstrapsigner,tokencleaner/);
+      assert.equal(cleaner?.ok, false);
+      assert.match(cleaner?.fix ?? '', /tokencleaner/);
+      // Everything kubeadm's phases made is still fine there.
+      assert.equal(checks.find((c) => c.name === 'cluster-info readable anonymously')?.ok, true);
+      const otherAdmin = adminClient(other);
+      try {
+        assert.equal((await listTokenSecrets(otherAdmin, 'joinery.dev/doctor-probe=true')).length, 0, 'the probe tokens were deleted');
+      } finally {
+        otherAdmin.close();
+      }
+    } finally {
+      testbedDown(dir);
+      rmSync(join(dir, '..'), { recursive: true, force: true });
+    }
   });
 });
