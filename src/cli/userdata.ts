@@ -53,6 +53,9 @@ export interface UserdataOptions extends ClusterOptions {
   specNamespace: string;
 }
 
+/** Where kubeadm keeps the CAs on a control-plane node. */
+const DEFAULT_PKI_DIR = '/etc/kubernetes/pki';
+
 function usage(code: string, message: string, fix: string, path: string): JoineryError {
   return new JoineryError(code, message, fix, { family: 'usage', path });
 }
@@ -264,11 +267,16 @@ export async function userdata(options: UserdataOptions, io: Io): Promise<number
     } else {
       // Everything that can fail on local input is checked before a token is minted (nothing half-made).
       let planeCas: ClusterCas | undefined;
+      // kubeadm's upload-certs way is the default with a cluster: the CAs of --pki-dir (a control-plane
+      // node's /etc/kubernetes/pki unless told otherwise) go encrypted into kube-system/kubeadm-certs.
+      if (role === 'control-plane' && options.inlineCas !== true && options.certificateKeyFile === undefined && !offline) options.uploadCerts = true;
       if (role === 'control-plane' && (options.inlineCas === true || options.uploadCerts === true)) {
         const flag = options.inlineCas === true ? '--inline-cas' : '--upload-certs';
-        if (options.pkiDir === undefined) throw usage('PKI_DIR_REQUIRED', `${flag} needs --pki-dir DIR with the cluster CAs`, 'on a control-plane node: --pki-dir /etc/kubernetes/pki', '--pki-dir');
-        planeCas = await casIn(options.pkiDir);
-        if (planeCas === undefined) throw usage('PKI_DIR_INCOMPLETE', `${options.pkiDir} has no ca.crt`, 'give the kubeadm PKI directory', '--pki-dir');
+        const pkiDir = options.pkiDir ?? DEFAULT_PKI_DIR;
+        planeCas = await casIn(pkiDir);
+        if (planeCas === undefined) {
+          throw usage('PKI_DIR_INCOMPLETE', `${flag}: ${pkiDir} has no ca.crt`, `run this on a control-plane node, or give its CAs with --pki-dir DIR (or an earlier upload's key with --certificate-key-file)`, '--pki-dir');
+        }
         if (options.uploadCerts === true && offline) throw usage('UPLOAD_CERTS_NEEDS_CLUSTER', '--upload-certs needs a cluster (--kubeconfig)', 'give --kubeconfig, or --certificate-key-file with the key of an earlier upload', '--upload-certs');
       }
       let planeKey: string | undefined;
@@ -276,7 +284,7 @@ export async function userdata(options: UserdataOptions, io: Io): Promise<number
         if (options.certificateKeyFile === undefined) {
           throw usage(
             'CONTROL_PLANE_CERTS_REQUIRED',
-            'a control-plane join needs the cluster CAs: --upload-certs --pki-dir DIR, --certificate-key-file FILE (an earlier upload), or --inline-cas --pki-dir DIR',
+            'offline, a control-plane join needs the cluster CAs: --certificate-key-file FILE (an earlier upload), or --inline-cas --pki-dir DIR',
             'on a control-plane node: --upload-certs --pki-dir /etc/kubernetes/pki',
             '--upload-certs',
           );

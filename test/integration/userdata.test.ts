@@ -124,10 +124,10 @@ describe('userdata on a real cluster', () => {
     assert.equal(certs.serviceAccount.publicKey, pki('sa.pub'));
   });
 
-  it("the real kubeadm downloads joinery's upload (control-plane userdata) and gets the same CA files", (t) => {
+  it("the real kubeadm downloads joinery's upload (control-plane userdata, upload-certs being the default) and gets the same CA files", (t) => {
     if (!canUnshare) return t.skip('needs root and unshare -m');
     const out = join(work, 'cp.yaml');
-    const r = joinery(tb, ['userdata', '--role', 'control-plane', '--node-name', 'cp-upload', '--upload-certs', '--pki-dir', join(tb.dir, 'pki'), '--out', out]);
+    const r = joinery(tb, ['userdata', '--role', 'control-plane', '--node-name', 'cp-upload', '--pki-dir', join(tb.dir, 'pki'), '--out', out]);
     assert.equal(r.status, 0, r.stderr);
     const data = readFileSync(out, 'utf8');
     assertValidCloudConfig(data);
