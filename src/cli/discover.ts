@@ -27,6 +27,7 @@ import { httpsGet, connectionFailure, pollClusterInfo, type TlsTrust } from '../
 import { writeFileAtomic } from './files.js';
 import { formatOutput, type OutputFormat } from './output.js';
 import type { Io } from './report.js';
+import { readFlagFile } from './input.js';
 
 /** kubeadm's DefaultDiscoveryTimeout. */
 export const DEFAULT_DISCOVERY_TIMEOUT = '5m0s';
@@ -54,22 +55,8 @@ type Plan =
 
 const usage = (code: string, message: string, fix: string, path?: string) => new JoineryError(code, message, fix, { family: 'usage', ...(path === undefined ? {} : { path }) });
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 async function readTokenFile(file: string): Promise<BootstrapTokenString> {
-  let text: string;
-  try {
-    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
-  } catch (err) {
-    throw new JoineryError('FILE_UNREADABLE', `cannot read --token-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give a file holding the bootstrap token (abcdef.0123456789abcdef), or - to read it from stdin', {
-      family: 'io',
-      path: '--token-file',
-    });
-  }
+  const text = await readFlagFile(file, '--token-file', 'a file holding the bootstrap token (abcdef.0123456789abcdef), or - to read it from stdin');
   return parseBootstrapToken(text.trim(), '--token-file');
 }
 
@@ -161,15 +148,8 @@ async function planOf(o: DiscoverOptions, io: Io): Promise<Plan> {
   };
 }
 
-async function readCa(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new JoineryError('FILE_UNREADABLE', `cannot read --discovery-file-ca ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give a PEM file with the CA that signs the HTTPS server of the discovery file', {
-      family: 'io',
-      path: '--discovery-file-ca',
-    });
-  }
+function readCa(file: string): Promise<string> {
+  return readFlagFile(file, '--discovery-file-ca', 'a PEM file with the CA that signs the HTTPS server of the discovery file');
 }
 
 const ms = (ns: bigint): number => Number(ns / MILLISECOND);

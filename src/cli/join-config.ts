@@ -5,7 +5,6 @@
  * those files. File discovery is the default: its token has only the `authentication` usage and adds
  * nothing to cluster-info, which token discovery's signing tokens fill (~85 bytes each, 1 MiB limit).
  */
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { JoineryError } from '../errors/index.js';
 import { clusterJoinFacts, mintNodeToken, type DiscoveryMode } from '../cluster/join.js';
@@ -16,6 +15,7 @@ import { clusterClient, type ClusterOptions } from './cluster-options.js';
 import { writeFileAtomic } from './files.js';
 import { formatOutput, type OutputFormat } from './output.js';
 import type { Io } from './report.js';
+import { portFlag, readFlagFile } from './input.js';
 
 export const DEFAULT_DISCOVERY_FILE_PATH = '/etc/kubernetes/discovery.kubeconfig';
 
@@ -43,23 +43,11 @@ async function certificateKeyOf(options: JoinConfigOptions, io: Io): Promise<str
     io.stderr('warning: --certificate-key puts the key on the command line (visible in ps and shell history); prefer --certificate-key-file FILE or - for stdin\n');
   }
   if (options.certificateKeyFile !== undefined) {
-    const f = options.certificateKeyFile;
-    key = (f === '-' ? await readStdin() : await readFile(f, 'utf8').catch((err: Error) => {
-      throw new JoineryError('FILE_UNREADABLE', `cannot read --certificate-key-file ${f}: ${err.message}`, 'give a file that holds the 64 hex digits of the certificate key', {
-        family: 'io',
-        path: '--certificate-key-file',
-      });
-    })).trim();
+    key = (await readFlagFile(options.certificateKeyFile, '--certificate-key-file', 'a file that holds the 64 hex digits of the certificate key, or - for stdin')).trim();
   }
   if (key === undefined) return undefined;
   parseCertificateKey(key, '--certificate-key');
   return key.toLowerCase();
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function joinConfig(options: JoinConfigOptions, io: Io): Promise<number> {
@@ -84,16 +72,7 @@ export async function joinConfig(options: JoinConfigOptions, io: Io): Promise<nu
       path: '--control-plane',
     });
   }
-  let bindPort: number | undefined;
-  if (options.bindPort !== undefined) {
-    bindPort = Number(options.bindPort);
-    if (!Number.isInteger(bindPort) || bindPort < 1 || bindPort > 65535) {
-      throw new JoineryError('BIND_PORT_INVALID', `--bind-port ${JSON.stringify(options.bindPort)} is not a port number`, 'give a port between 1 and 65535 (kube-apiserver listens on 6443 by default)', {
-        family: 'usage',
-        path: '--bind-port',
-      });
-    }
-  }
+  const bindPort = portFlag(options.bindPort, '--bind-port');
   const certificateKey = await certificateKeyOf(options, io);
   const outDir = resolve(options.out);
   const client = clusterClient(options, io);

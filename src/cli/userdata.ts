@@ -18,6 +18,7 @@ import { FORMATS, ROLES, type Format, type Role } from '../userdata/plan.js';
 import { clusterClient, type ClusterOptions } from './cluster-options.js';
 import { writeFileAtomic } from './files.js';
 import type { Io } from './report.js';
+import { portFlag, readFlagFile } from './input.js';
 
 export interface UserdataOptions extends ClusterOptions {
   role?: string;
@@ -60,17 +61,8 @@ function usage(code: string, message: string, fix: string, path: string): Joiner
   return new JoineryError(code, message, fix, { family: 'usage', path });
 }
 
-async function readText(path: string, flag: string): Promise<string> {
-  if (path === '-') {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new JoineryError('FILE_UNREADABLE', `cannot read ${flag} ${path}: ${(err as Error).message}`, `check the path given to ${flag}`, { family: 'io', path: flag });
-  }
+function readText(path: string, flag: string): Promise<string> {
+  return readFlagFile(path, flag, `an existing file to ${flag} (or - for stdin)`);
 }
 
 /** The CAs in a kubeadm PKI directory, or undefined when it has none. */
@@ -116,7 +108,7 @@ async function initCas(dir: string | undefined, options: UserdataOptions, io: Io
 }
 
 /** kubeadm's upload-certs, done through the API: a 2h owner token, kube-system/kubeadm-certs encrypted with a fresh key, and its RBAC. */
-async function uploadCerts(client: KubeClient, cas: ClusterCas): Promise<string> {
+async function uploadClusterCas(client: KubeClient, cas: ClusterCas): Promise<string> {
   const key = generateCertificateKey();
   const owner = kubeadmCertsOwnerToken(new Date());
   const ownerSecret = await createTokenSecret(client, owner.secret);
@@ -213,11 +205,7 @@ export async function userdata(options: UserdataOptions, io: Io): Promise<number
   const maxSize = Number(options.maxSize);
   if (!Number.isInteger(maxSize) || maxSize < 1) throw usage('MAX_SIZE_INVALID', `--max-size ${JSON.stringify(options.maxSize)} is not a positive number of bytes`, 'e.g. --max-size 16384 (EC2\'s user-data limit)', '--max-size');
   if (options.discovery !== 'file' && options.discovery !== 'token') throw usage('DISCOVERY_INVALID', `--discovery ${JSON.stringify(options.discovery)} is not a discovery mode`, 'use --discovery file (default) or token', '--discovery');
-  let bindPort: number | undefined;
-  if (options.bindPort !== undefined) {
-    bindPort = Number(options.bindPort);
-    if (!Number.isInteger(bindPort) || bindPort < 1 || bindPort > 65535) throw usage('BIND_PORT_INVALID', `--bind-port ${JSON.stringify(options.bindPort)} is not a port`, 'give a port between 1 and 65535', '--bind-port');
-  }
+  const bindPort = portFlag(options.bindPort, '--bind-port');
   if (options.token !== undefined) io.stderr('warning: --token puts the token on the command line (visible in ps and shell history); prefer --token-file FILE or - for stdin\n');
   const offlineToken = options.tokenFile !== undefined ? (await readText(options.tokenFile, '--token-file')).trim() : options.token;
   const offline = role === 'init' || offlineToken !== undefined;
@@ -269,15 +257,15 @@ export async function userdata(options: UserdataOptions, io: Io): Promise<number
       let planeCas: ClusterCas | undefined;
       // kubeadm's upload-certs way is the default with a cluster: the CAs of --pki-dir (a control-plane
       // node's /etc/kubernetes/pki unless told otherwise) go encrypted into kube-system/kubeadm-certs.
-      if (role === 'control-plane' && options.inlineCas !== true && options.certificateKeyFile === undefined && !offline) options.uploadCerts = true;
-      if (role === 'control-plane' && (options.inlineCas === true || options.uploadCerts === true)) {
+      const uploadCerts = role === 'control-plane' && options.inlineCas !== true && (options.uploadCerts === true || (options.certificateKeyFile === undefined && !offline));
+      if (role === 'control-plane' && (options.inlineCas === true || uploadCerts)) {
         const flag = options.inlineCas === true ? '--inline-cas' : '--upload-certs';
         const pkiDir = options.pkiDir ?? DEFAULT_PKI_DIR;
         planeCas = await casIn(pkiDir);
         if (planeCas === undefined) {
           throw usage('PKI_DIR_INCOMPLETE', `${flag}: ${pkiDir} has no ca.crt`, `run this on a control-plane node, or give its CAs with --pki-dir DIR (or an earlier upload's key with --certificate-key-file)`, '--pki-dir');
         }
-        if (options.uploadCerts === true && offline) throw usage('UPLOAD_CERTS_NEEDS_CLUSTER', '--upload-certs needs a cluster (--kubeconfig)', 'give --kubeconfig, or --certificate-key-file with the key of an earlier upload', '--upload-certs');
+        if (uploadCerts && offline) throw usage('UPLOAD_CERTS_NEEDS_CLUSTER', '--upload-certs needs a cluster (--kubeconfig)', 'give --kubeconfig, or --certificate-key-file with the key of an earlier upload', '--upload-certs');
       }
       let planeKey: string | undefined;
       if (role === 'control-plane' && planeCas === undefined) {
@@ -332,8 +320,8 @@ export async function userdata(options: UserdataOptions, io: Io): Promise<number
           ...(bindPort === undefined ? {} : { bindPort }),
         };
         if (options.inlineCas === true) controlPlane.inlineCas = planeCas as ClusterCas;
-        else if (options.uploadCerts === true) {
-          controlPlane.certificateKey = await uploadCerts(client as KubeClient, planeCas as ClusterCas);
+        else if (uploadCerts) {
+          controlPlane.certificateKey = await uploadClusterCas(client as KubeClient, planeCas as ClusterCas);
           io.stderr('uploaded the CAs to kube-system/kubeadm-certs (encrypted; deleted with its owner token in 2h)\n');
         } else controlPlane.certificateKey = planeKey as string;
       }

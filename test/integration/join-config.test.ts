@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { adminClient, joinery, kubeadm, requireTestbed } from '../support/testbed.js';
+import { adminClient, joinery, kubeadm, requireTestbed, tokenSecretCount } from '../support/testbed.js';
 import { KubeClient, clusterInfoConfigMap, getTokenSecret } from '../../src/cluster/index.js';
 import { parseKubeadmDocuments } from '../../src/kubeadm/index.js';
 import type { TestbedState } from '../../src/testbed/index.js';
@@ -117,7 +117,7 @@ describe('join-config on a real cluster', () => {
   });
 
   it('refuses bad input with the flag named, and creates no token', async () => {
-    const count = async () => ((await client.request<{ items: unknown[] }>('/api/v1/namespaces/kube-system/secrets', { query: { fieldSelector: 'type=bootstrap.kubernetes.io/token' }, action: { verb: 'list', resource: 'secrets' } }))?.items.length ?? 0);
+    const count = () => tokenSecretCount(client);
     const n = await count();
     const cases: [string[], RegExp][] = [
       [['--out', join(work, 'x')], /--node-name/],

@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { adminClient, joinery, kubeadm, requireTestbed } from '../support/testbed.js';
+import { adminClient, joinery, kubeadm, requireTestbed, tokenSecretCount } from '../support/testbed.js';
 import { KubeClient } from '../../src/cluster/index.js';
 import { decodeKubeadmCertsSecret } from '../../src/pki/index.js';
 import type { TestbedState } from '../../src/testbed/index.js';
@@ -165,7 +165,7 @@ describe('userdata on a real cluster', () => {
     const missing = joinery(tb, ['userdata', '--role', 'worker', '--node-name', 'offline-2', '--token-file', '-', '--discovery', 'token'], { input: `${token}\n` });
     assert.equal(missing.status, 64);
     assert.match(missing.stderr, /--endpoint, --kubernetes-version and --ca-cert-hash/);
-    const count = async () => ((await client.request<{ items: unknown[] }>('/api/v1/namespaces/kube-system/secrets', { query: { fieldSelector: 'type=bootstrap.kubernetes.io/token' }, action: { verb: 'list', resource: 'secrets' } }))?.items.length ?? 0);
+    const count = () => tokenSecretCount(client);
     const n = await count();
     for (const args of [
       ['--role', 'control-plane', '--node-name', 'cp-x'],
@@ -210,11 +210,11 @@ describe('userdata on a real cluster', () => {
     assert.equal(missing.status, 69);
     assert.match(missing.stderr, /nonexistent-ca/);
     writeFileSync(spec, `files:\n- path: /etc/x\n  contentFrom:\n    secret: {name: absent-${suffix}, key: k}\n`);
-    const before = (await client.request<{ items: unknown[] }>('/api/v1/namespaces/kube-system/secrets', { query: { fieldSelector: 'type=bootstrap.kubernetes.io/token' }, action: { verb: 'list', resource: 'secrets' } }))?.items.length;
+    const before = await tokenSecretCount(client);
     const absent = joinery(tb, ['userdata', '--role', 'worker', '--node-name', 'w-absent', '--spec', spec]);
     assert.notEqual(absent.status, 0);
     assert.match(absent.stderr, /files\[0\]\.contentFrom/);
-    const after = (await client.request<{ items: unknown[] }>('/api/v1/namespaces/kube-system/secrets', { query: { fieldSelector: 'type=bootstrap.kubernetes.io/token' }, action: { verb: 'list', resource: 'secrets' } }))?.items.length;
+    const after = await tokenSecretCount(client);
     assert.equal(after, before, 'a missing Secret reference mints no token');
   });
 });

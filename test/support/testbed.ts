@@ -5,7 +5,7 @@
 import { spawnSync, spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KubeClient, kubeconfigCredentials } from '../../src/cluster/index.js';
+import { KubeClient, kubeconfigCredentials, listTokenSecrets } from '../../src/cluster/index.js';
 import { readTestbedState, type TestbedState } from '../../src/testbed/index.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -64,4 +64,9 @@ export function joineryAsync(tb: TestbedState, args: string[], env: Record<strin
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (status) => res({ status, stdout, stderr }));
   });
+}
+
+/** How many bootstrap token Secrets the cluster holds (to prove that bad input mints nothing). */
+export async function tokenSecretCount(client: KubeClient): Promise<number> {
+  return (await listTokenSecrets(client)).length;
 }
