@@ -87,7 +87,8 @@ function writeState(state: TestbedState): void {
   renameSync(`${file}.tmp`, file);
 }
 
-function alive(pid: number): boolean {
+/** True while process `pid` exists. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -178,7 +179,7 @@ async function waitFor(what: string, deadline: number, started: Started[], probe
   for (;;) {
     if (await probe().catch(() => false)) return;
     for (const p of started) {
-      if (!alive(p.pid)) {
+      if (!processAlive(p.pid)) {
         throw new JoineryError('TESTBED_START_FAILED', `${p.name} exited while waiting for ${what}:\n${tail(p.log)}`, `see ${p.log}`, { family: 'io' });
       }
     }
@@ -197,7 +198,7 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
   const deadline = t0 + (options.timeoutMs ?? 120_000);
   const requested = options.dir === undefined ? defaultTestbedDir() : resolve(options.dir);
   const existing = readTestbedState(requested);
-  if (existing !== undefined && Object.values(existing.pids).some(alive)) {
+  if (existing !== undefined && Object.values(existing.pids).some(processAlive)) {
     throw new JoineryError('TESTBED_ALREADY_UP', `a testbed is already up in ${requested}`, `use it (joinery testbed env --dir ${requested}) or stop it first: joinery testbed down --dir ${requested}`, {
       family: 'usage',
     });
@@ -369,8 +370,8 @@ function stopProcesses(state: TestbedState): void {
     }
   }
   const until = Date.now() + 5000;
-  while (pids.some(alive) && Date.now() < until) spawnSync('sleep', ['0.05']);
-  for (const pid of pids.filter(alive)) {
+  while (pids.some(processAlive) && Date.now() < until) spawnSync('sleep', ['0.05']);
+  for (const pid of pids.filter(processAlive)) {
     try {
       process.kill(-pid, 'SIGKILL');
     } catch {

@@ -9,21 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { joinery, requireTestbed } from '../support/testbed.js';
-import { readTestbedState, type TestbedState } from '../../src/testbed/index.js';
+import { processAlive as alive, readTestbedState, type TestbedState } from '../../src/testbed/index.js';
 
 let tb: TestbedState;
 before(() => {
   tb = requireTestbed();
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('testbed CLI', () => {
   it('env prints KUBECONFIG and KUBE_BIN; up refuses a directory whose testbed is running', () => {

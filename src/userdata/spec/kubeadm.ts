@@ -213,6 +213,15 @@ const MAP_FIELDS = new Set(['extraArgs', 'kubeletExtraArgs', 'featureGates']);
  * A deep copy without the fields Go's `omitempty` treats as not set (null, "", a zero bindPort), so
  * that kubeadm's rules see what Cluster API would marshal; map entries (extra arguments) keep "".
  */
+/** A kubeadm section of the spec, checked against Cluster API's rule, without unset values and without the apiVersion/kind kubeadm's reader would take for its own. */
+function sectionBody(json: JsonObject, rule: Parameters<typeof checkValue>[1], path: string): JsonObject {
+  checkValue(json, rule, path);
+  const body = withoutUnset(json) as JsonObject;
+  delete body['apiVersion'];
+  delete body['kind'];
+  return body;
+}
+
 function withoutUnset(v: Json, inMap = false): Json {
   if (Array.isArray(v)) return v.map((x) => withoutUnset(x));
   if (isJsonObject(v)) {
@@ -276,10 +285,7 @@ export function kubeadmSections(spec: JsonObject, base: string): {
 
   const clusterJson = obj(spec['clusterConfiguration']);
   if (clusterJson) {
-    checkValue(clusterJson, CLUSTER_CONFIGURATION_RULE, at('clusterConfiguration'));
-    const body = withoutUnset(clusterJson) as JsonObject;
-    delete body['apiVersion'];
-    delete body['kind'];
+    const body = sectionBody(clusterJson, CLUSTER_CONFIGURATION_RULE, at('clusterConfiguration'));
     for (const c of ['apiServer', 'controllerManager', 'scheduler']) argsList(obj(body[c]), 'extraArgs');
     argsList(obj(obj(body['etcd'])?.['local']), 'extraArgs');
     const apiServer = obj(body['apiServer']);
@@ -301,10 +307,7 @@ export function kubeadmSections(spec: JsonObject, base: string): {
 
   const initJson = obj(spec['initConfiguration']);
   if (initJson) {
-    checkValue(initJson, INIT_CONFIGURATION_RULE, at('initConfiguration'));
-    const body = withoutUnset(initJson) as JsonObject;
-    delete body['apiVersion'];
-    delete body['kind'];
+    const body = sectionBody(initJson, INIT_CONFIGURATION_RULE, at('initConfiguration'));
     argsList(obj(body['nodeRegistration']), 'kubeletExtraArgs');
     const init = readKubeadm('InitConfiguration', body, at('initConfiguration')).init;
     out.init = init ?? {};
@@ -316,10 +319,7 @@ export function kubeadmSections(spec: JsonObject, base: string): {
 
   const joinJson = obj(spec['joinConfiguration']);
   if (joinJson) {
-    checkValue(joinJson, JOIN_CONFIGURATION_RULE, at('joinConfiguration'));
-    const body = withoutUnset(joinJson) as JsonObject;
-    delete body['apiVersion'];
-    delete body['kind'];
+    const body = sectionBody(joinJson, JOIN_CONFIGURATION_RULE, at('joinConfiguration'));
     argsList(obj(body['nodeRegistration']), 'kubeletExtraArgs');
     const given = obj(body['discovery']) ?? {};
     // kubeadm requires a complete discovery; the spec's is partial (the role completes it from the
