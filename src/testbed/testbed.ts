@@ -87,13 +87,17 @@ function writeState(state: TestbedState): void {
   renameSync(`${file}.tmp`, file);
 }
 
-/** True while process `pid` exists. */
+/** True while process `pid` runs (a zombie, dead but not yet reaped by its parent, counts as gone). */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc: trust kill(0)
   }
 }
 
@@ -378,6 +382,9 @@ function stopProcesses(state: TestbedState): void {
       // already gone
     }
   }
+  // `down` returns only once they are gone (a loaded machine takes a moment even after SIGKILL).
+  const killed = Date.now() + 5000;
+  while (pids.some(processAlive) && Date.now() < killed) spawnSync('sleep', ['0.05']);
 }
 
 /** Stops every process the testbed in `dir` started and removes its directory; false when none was there. */
