@@ -196,6 +196,31 @@ export function program(io: Io, exit: { code: number }): Command {
       .addOption(outputOption()),
   ).action((opts: Record<string, unknown>) => run(async () => (await import('./doctor.js')).doctor(opts as never, io))());
 
+  clusterOptions(
+    root
+      .command('setup')
+      .description(
+        "let joinery's tokens join: bind the group system:bootstrappers:joinery:nodes to what kubeadm's token group may read " +
+          '(mirroring kubeadm\'s bindings), but not to CSR auto-approval: joinery serve approves each node for its own name. Idempotent',
+      )
+      .helpOption('-h, --help', 'show help for a command')
+      .addOption(new Option('--dry-run', 'only report what is missing (exit 1 when something is)'))
+      .addOption(outputOption()),
+  ).action((opts: Record<string, unknown>) => run(async () => (await import('./setup.js')).setup(opts as never, io))());
+
+  clusterOptions(
+    root
+      .command('serve')
+      .description(
+        'run the host provisioner: an HTTP API that mints one short-lived token per machine, bound to its node name, and serves its bootstrap data; ' +
+          'approves its nodes\' CSRs and revokes each token once its Node registers (SIGHUP reloads the config)',
+      )
+      .helpOption('-h, --help', 'show help for a command')
+      .addOption(new Option('--config <file>', 'the service configuration (joinery.yaml; see docs/provisioner.md)'))
+      .addOption(new Option('--port <port>', "override the config's listen port (0: any free port)"))
+      .addOption(new Option('--expired-retention <duration>', 'how long a machine whose token expired unused stays listed as expired before joinery deletes the token').default('10m')),
+  ).action((opts: Record<string, unknown>) => run(async () => (await import('./serve.js')).serve(opts as never, io))());
+
   const testbed = root
     .command('testbed')
     .description('a real kubeadm-shaped control plane on 127.0.0.1 (etcd, kube-apiserver, kube-controller-manager) for tests and trials')

@@ -343,14 +343,10 @@ export async function userdata(options: UserdataOptions, io: Io): Promise<number
       spec = resolveSecretRefs(spec, () => undefined);
     }
     const plan = bootPlan(spec, role, creds);
-    let text: string;
-    if (format === 'cloud-config') text = render.renderCloudConfig(plan, { jinja: options.jinja === true });
-    else if (format === 'ignition') {
-      if (!(render.IGNITION_VERSIONS as readonly string[]).includes(options.ignitionVersion)) {
-        throw usage('IGNITION_VERSION_INVALID', `--ignition-version ${JSON.stringify(options.ignitionVersion)} is not supported`, `use one of ${render.IGNITION_VERSIONS.join(', ')}`, '--ignition-version');
-      }
-      text = render.renderIgnition(plan, { version: options.ignitionVersion as (typeof render.IGNITION_VERSIONS)[number] });
-    } else text = render.renderScript(plan);
+    if (format === 'ignition' && !(render.IGNITION_VERSIONS as readonly string[]).includes(options.ignitionVersion)) {
+      throw usage('IGNITION_VERSION_INVALID', `--ignition-version ${JSON.stringify(options.ignitionVersion)} is not supported`, `use one of ${render.IGNITION_VERSIONS.join(', ')}`, '--ignition-version');
+    }
+    const text = render.renderBootData(plan, format, { ignitionVersion: options.ignitionVersion as (typeof render.IGNITION_VERSIONS)[number], jinja: options.jinja === true });
     const fitted = render.fitToMaxSize(text, format, maxSize);
     io.stderr(`${format} for ${role} ${nodeName}: ${render.renderedSize(text)} bytes${fitted.gzipped ? `, gzipped to ${fitted.bytes} bytes to fit --max-size ${maxSize}` : ''}\n`);
     if (options.out !== undefined) await writeFileAtomic(options.out, fitted.data);

@@ -137,6 +137,63 @@ export class KubeClient {
     }
   }
 
+  /**
+   * A watch stream (`?watch=1`): calls `onEvent` with each JSON line as it arrives, and resolves when the
+   * server ends the stream (its timeoutSeconds) or `signal` aborts it. A non-2xx answer is thrown as a
+   * typed error; a broken connection as CLUSTER_UNREACHABLE. No retries here: the informer re-lists.
+   */
+  watch(path: string, query: Record<string, string>, action: Action, onEvent: (event: unknown) => void, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolvePromise, reject) => {
+      const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'joinery' };
+      if (this.credentials.bearerToken !== undefined) headers['authorization'] = `Bearer ${this.credentials.bearerToken}`;
+      const req = httpsRequest(
+        {
+          protocol: 'https:',
+          hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
+          port: this.url.port === '' ? 443 : Number(this.url.port),
+          path: `${this.url.pathname.replace(/\/$/, '')}${path}?${new URLSearchParams({ ...query, watch: '1' }).toString()}`,
+          method: 'GET',
+          headers,
+          agent: this.agent,
+          ...(signal === undefined ? {} : { signal }),
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => reject(this.statusError({ status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }, action, 1)));
+            res.on('error', (err) => reject(this.networkError(err as NodeJS.ErrnoException, action, 1)));
+            return;
+          }
+          let pending = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            pending += chunk;
+            let nl: number;
+            while ((nl = pending.indexOf('\n')) >= 0) {
+              const line = pending.slice(0, nl).trim();
+              pending = pending.slice(nl + 1);
+              if (line === '') continue;
+              try {
+                onEvent(JSON.parse(line));
+              } catch (err) {
+                // A handler's error (or unparsable JSON) ends the watch with that error.
+                reject(err);
+                req.destroy();
+                return;
+              }
+            }
+          });
+          res.on('end', () => resolvePromise());
+          res.on('error', (err) => (signal?.aborted === true ? resolvePromise() : reject(this.networkError(err as NodeJS.ErrnoException, action, 1))));
+        },
+      );
+      req.on('error', (err) => (signal?.aborted === true ? resolvePromise() : reject(err instanceof JoineryError ? err : this.networkError(err as NodeJS.ErrnoException, action, 1))));
+      req.end();
+    });
+  }
+
   private send(method: string, path: string, payload: string | undefined, contentType?: string): Promise<Answer> {
     return new Promise((resolvePromise, reject) => {
       const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'joinery' };
@@ -221,6 +278,9 @@ export class KubeClient {
           family: 'cluster',
         });
       case 409:
+        if (reason === 'Conflict') {
+          return new JoineryError('CONFLICT', `${what}: the object changed meanwhile (${message})`, 'read it again and retry', { family: 'cluster' });
+        }
         return new JoineryError('ALREADY_EXISTS', `${what}: ${message || 'already exists'}`, 'choose another name, or delete the existing object first', { family: 'cluster' });
       case 422:
       case 400:

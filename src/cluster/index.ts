@@ -14,3 +14,5 @@ export function connect(options: CredentialsOptions = {}): KubeClient {
   return new KubeClient(loadCredentials(options));
 }
 export * from './join.js';
+export { Informer, type InformerEventType, type InformerOptions, type KubeObject } from './informer.js';
+export * from './nodes.js';

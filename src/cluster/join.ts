@@ -49,6 +49,8 @@ export interface MintOptions {
   description?: string;
   extraLabels?: Record<string, string>;
   extraAnnotations?: Record<string, string>;
+  /** auth-extra-groups (default: kubeadm's default node group). */
+  groups?: string[];
   now?: Date;
 }
 
@@ -58,6 +60,7 @@ export async function mintNodeToken(client: KubeClient, options: MintOptions): P
     ttl: options.ttl ?? '1h',
     usages: options.discovery === 'file' ? ['authentication'] : ['signing', 'authentication'],
     description: options.description ?? `joinery: join token for node ${options.nodeName}`,
+    ...(options.groups === undefined ? {} : { groups: options.groups }),
   });
   const manifest = tokenSecret(token, options.now ?? new Date(), {
     labels: { [JOINERY_MANAGED_LABEL]: 'true', ...options.extraLabels },

@@ -16,3 +16,15 @@ export {
 } from './ignition.js';
 export { renderScript } from './script.js';
 export { renderedSize, fitToMaxSize, DEFAULT_MAX_USER_DATA_SIZE, type FittedUserData } from './size.js';
+
+import type { BootPlan, Format } from '../plan.js';
+import { renderCloudConfig } from './cloud-config.js';
+import { renderIgnition, type IgnitionVersion } from './ignition.js';
+import { renderScript } from './script.js';
+
+/** The boot plan in one of the three formats: the one switch the CLI and the provisioner share. */
+export function renderBootData(plan: BootPlan, format: Format, options: { ignitionVersion?: IgnitionVersion; jinja?: boolean } = {}): string {
+  if (format === 'cloud-config') return renderCloudConfig(plan, { jinja: options.jinja === true });
+  if (format === 'ignition') return renderIgnition(plan, options.ignitionVersion === undefined ? {} : { version: options.ignitionVersion });
+  return renderScript(plan);
+}

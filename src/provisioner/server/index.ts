@@ -1,0 +1,125 @@
+/**
+ * The provisioner's HTTP API on fastify: JSON, versioned under /v1, bearer API keys (stored as sha256,
+ * compared in constant time), the OpenAPI document, /healthz, /readyz and /metrics. Errors are
+ * `{code, message, fix, path?}`. Logs (pino) never carry a token, a nonce or an Authorization header:
+ * requests are logged by method and path only, without the query.
+ */
+import type { Logger } from 'pino';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { JoineryError } from '../../errors/index.js';
+import { apiKeyFor } from '../auth/index.js';
+import type { ApiKey } from '../config/index.js';
+import type { ProvisionerMetrics } from '../metrics/index.js';
+import { statusOf, type MachineRequest, type Provisioner } from '../service/index.js';
+import { machineRequestSchema, openApiDocument } from './openapi.js';
+
+export interface ServerOptions {
+  provisioner: Provisioner;
+  metrics: ProvisionerMetrics;
+  version: string;
+  /** PEM key and certificate; plain HTTP without. */
+  tls?: { key: string; cert: string };
+  /** The service's logger (provisionerLogger). */
+  logger: Logger;
+  /** Request body limit in bytes (default 16 KiB). */
+  bodyLimit?: number;
+}
+
+interface ErrorBody {
+  code: string;
+  message: string;
+  fix: string;
+  path?: string;
+}
+
+function body(err: JoineryError): ErrorBody {
+  return { code: err.code, message: err.message, fix: err.fix, ...(err.path === undefined ? {} : { path: err.path }) };
+}
+
+/** fastify's own errors (schema, body size, JSON syntax, content type) in joinery's shape. */
+function fastifyProblem(err: { code?: string; statusCode?: number; message: string; validation?: { instancePath?: string; keyword?: string; params?: Record<string, unknown>; message?: string }[] }): { status: number; body: ErrorBody } {
+  if (err.validation !== undefined && err.validation.length > 0) {
+    const v = err.validation[0] as { instancePath?: string; keyword?: string; params?: Record<string, unknown>; message?: string };
+    const at = (v.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+    if (v.keyword === 'additionalProperties') {
+      const field = String(v.params?.['additionalProperty'] ?? '');
+      return { status: 400, body: { code: 'REQUEST_UNKNOWN_FIELD', message: `body.${at === '' ? '' : at + '.'}${field}: unknown field`, fix: `remove it; the fields are ${Object.keys(machineRequestSchema.properties).join(', ')}`, path: at === '' ? field : `${at}.${field}` } };
+    }
+    if (v.keyword === 'required') {
+      const field = String(v.params?.['missingProperty'] ?? '');
+      return { status: 400, body: { code: 'REQUEST_INVALID', message: `body.${field}: is required`, fix: `give ${field} (see /v1/openapi.json)`, path: field } };
+    }
+    return { status: 400, body: { code: 'REQUEST_INVALID', message: `body${at === '' ? '' : '.' + at}: ${v.message ?? 'is invalid'}`, fix: 'see the MachineRequest schema in /v1/openapi.json', ...(at === '' ? {} : { path: at }) } };
+  }
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, body: { code: 'REQUEST_TOO_LARGE', message: 'the request body is larger than the limit', fix: 'send only the fields of MachineRequest' } };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, body: { code: 'REQUEST_MEDIA_TYPE', message: 'the request body must be JSON', fix: 'send Content-Type: application/json' } };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, body: { code: 'REQUEST_INVALID', message: 'the request body is empty', fix: 'send a MachineRequest JSON object' } };
+    default:
+      if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+        return { status: err.statusCode, body: { code: 'REQUEST_INVALID', message: err.message, fix: 'send a MachineRequest JSON object (see /v1/openapi.json)' } };
+      }
+      return { status: 500, body: { code: 'INTERNAL', message: 'internal error', fix: 'see the service log; report the bug' } };
+  }
+}
+
+/** Builds the server (not listening yet). */
+export async function provisionerServer(options: ServerOptions): Promise<FastifyInstance> {
+  const { provisioner, metrics } = options;
+  const app = Fastify({
+    bodyLimit: options.bodyLimit ?? 16 * 1024,
+    ...(options.tls === undefined ? {} : { https: { key: options.tls.key, cert: options.tls.cert } }),
+    loggerInstance: options.logger,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    requestTimeout: 30_000,
+    connectionTimeout: 10_000,
+    disableRequestLogging: false,
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.inc({ method: req.method, route: req.routeOptions?.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+
+  const send = (reply: FastifyReply, err: JoineryError): FastifyReply => {
+    const status = statusOf(err);
+    if (status === 401) void reply.header('www-authenticate', 'Bearer');
+    if (status === 503) void reply.header('retry-after', '5');
+    return reply.code(status).send(body(err));
+  };
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof JoineryError) return send(reply, err);
+    const p = fastifyProblem(err as never);
+    if (p.status >= 500) req.log.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'request failed');
+    return reply.code(p.status).send(p.body);
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'ROUTE_NOT_FOUND', message: `${req.method} ${req.url.split('?')[0]}: no such endpoint`, fix: 'see /v1/openapi.json' }));
+
+  const authenticate = (req: FastifyRequest): ApiKey => apiKeyFor(req.headers.authorization, provisioner.config.apiKeys);
+
+  app.get('/healthz', async () => 'ok');
+  app.get('/readyz', async (_req, reply) => (provisioner.ready() ? 'ok' : reply.code(503).header('retry-after', '1').send('not ready: the cluster view is not live')));
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/v1/openapi.json', async () => openApiDocument(options.version));
+
+  app.post<{ Body: MachineRequest }>('/v1/machines', { schema: { body: machineRequestSchema } }, async (req, reply) => {
+    const key = authenticate(req);
+    const minted = await provisioner.createMachine(key, req.body);
+    return reply.code(201).send({ ...minted.machine, format: minted.machine.format, userdata: minted.userdata, ...(minted.url === undefined ? {} : { url: minted.url }) });
+  });
+  app.get('/v1/machines', async (req) => ({ items: provisioner.listMachines(authenticate(req)) }));
+  app.get<{ Params: { name: string } }>('/v1/machines/:name', async (req) => provisioner.getMachine(authenticate(req), req.params.name));
+  app.delete<{ Params: { name: string } }>('/v1/machines/:name', async (req) => provisioner.revokeMachine(authenticate(req), req.params.name));
+  app.get<{ Params: { name: string }; Querystring: { nonce?: string } }>('/v1/machines/:name/userdata', async (req, reply) => {
+    const nonce = req.query.nonce;
+    if (typeof nonce !== 'string' || nonce === '' || nonce.length > 256) {
+      throw Object.assign(new JoineryError('USERDATA_GONE', 'the one-time URL has no valid nonce', 'use the url returned by POST /v1/machines with delivery stub', { family: 'input' }), { status: 410 });
+    }
+    const { userdata, format } = await provisioner.fetchUserdata(req.params.name, nonce);
+    return reply.type(format === 'ignition' ? 'application/json' : 'text/plain; charset=utf-8').header('cache-control', 'no-store').send(userdata);
+  });
+  return app;
+}
