@@ -24,8 +24,10 @@ const testbedDir = join(work, 'testbed');
 let service: ServeProcess | undefined;
 let tornDown = false;
 
+const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+
 function stage(n: number, text: string): void {
-  process.stdout.write(`\n\x1b[1m[${n}/6] ${text}\x1b[0m  (+${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+  process.stdout.write(`\n${bold(`[${n}/6] ${text}`)}  (+${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
 }
 function say(text: string): void {
   process.stdout.write(`      ${text}\n`);
@@ -124,7 +126,7 @@ async function main(): Promise<void> {
   }
   client.close();
   if (!last.includes('joined') || !last.endsWith('tokens left 0')) throw new Error('the machine did not reach joined with its token revoked');
-  process.stdout.write(`\n\x1b[1mdone in ${((Date.now() - started) / 1000).toFixed(1)} s: ${name} joined, and its token is gone.\x1b[0m\n`);
+  process.stdout.write(`\n${bold(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${name} joined, and its token is gone.`)}\n`);
 }
 
 main()

@@ -324,6 +324,26 @@ export function kubeletConfigRoleName(gitVersion: string): string {
   return major === 1 && minor < 24 ? `kubeadm:kubelet-config-${major}.${minor}` : 'kubeadm:kubelet-config';
 }
 
+/** Whether `joinery setup` has bound joinery's node group (what `joinery serve`'s tokens need to join). */
+async function checkJoinerySetup(admin: KubeClient): Promise<DoctorCheck> {
+  const name = "joinery setup: joinery's node group may join";
+  const { setupNodeGroup, JOINERY_NODE_GROUP } = await import('../provisioner/setup/index.js');
+  try {
+    const items = await setupNodeGroup(admin, false);
+    const missing = items.filter((i) => i.state !== 'present');
+    if (missing.length === 0) return { name, ok: true, detail: `${JOINERY_NODE_GROUP} has the ${items.length} bindings kubeadm's token group has (auto-approval excepted)` };
+    return {
+      name,
+      ok: false,
+      detail: `${missing.length} of ${items.length} bindings for ${JOINERY_NODE_GROUP} are missing or differ: ${missing.map((i) => `${i.kind} ${i.namespace === undefined ? '' : i.namespace + '/'}${i.name}`).join(', ')}`,
+      fix: 'run `joinery setup` (idempotent); joinery serve\'s tokens cannot join without it',
+    };
+  } catch (err) {
+    if (err instanceof JoineryError) return { name, ok: false, detail: err.message, fix: err.fix };
+    throw err;
+  }
+}
+
 /** Runs every check; returns 0 when all pass, 1 otherwise. */
 export async function doctor(options: DoctorOptions, io: Io): Promise<number> {
   const waitMs = options.waitMs ?? 10_000;
@@ -334,6 +354,7 @@ export async function doctor(options: DoctorOptions, io: Io): Promise<number> {
     const version = await serverVersion(admin);
     checks.push(await checkClusterInfoAnonymous(admin));
     for (const b of expectedBindings(kubeletConfigRoleName(version))) checks.push(await checkBinding(admin, b));
+    checks.push(await checkJoinerySetup(admin));
     const probe = await createProbe(admin, false);
     cleanup.add(probe.token.id);
     checks.push(await checkSigner(admin, probe, waitMs, io));

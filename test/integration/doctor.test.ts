@@ -60,6 +60,19 @@ describe('joinery doctor', { skip: noTestbed }, () => {
     }
   }
 
+  test("joinery setup's bindings: missing ones fail the check with the fix; after `joinery setup` it passes", async () => {
+    if ('missing' in tb) return;
+    const setupCheck = () => doctorJson().checks.find((c) => c.name === "joinery setup: joinery's node group may join");
+    const path = '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/joinery:kubelet-bootstrap';
+    await admin.request(path, { method: 'DELETE', allowNotFound: true, action: { verb: 'delete', resource: 'clusterrolebindings.rbac.authorization.k8s.io' } });
+    const missing = setupCheck();
+    assert.equal(missing?.ok, false);
+    assert.match(missing?.detail ?? '', /ClusterRoleBinding joinery:kubelet-bootstrap/);
+    assert.match(missing?.fix ?? '', /joinery setup/);
+    assert.equal(joinery(tb, ['setup']).status, 0);
+    assert.equal(setupCheck()?.ok, true);
+  });
+
   test('every check passes on the testbed (text and json), and no probe token is left', async () => {
     if ('missing' in tb) return;
     const text = joinery(tb, ['doctor']);

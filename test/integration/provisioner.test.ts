@@ -5,6 +5,7 @@
  * restart of the service — and the API's refusals. The service's whole log is searched for every token.
  */
 import { after, before, describe, it } from 'node:test';
+import { execFileSync, spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -334,6 +335,47 @@ describe('joinery serve, end to end', () => {
     await eventually('the token to be revoked', async () => ((await machineTokens(name)) === 0 ? true : undefined));
     assert.equal(await machineState(name), 'joined');
     await deleteNode(name);
+  });
+
+  it('serves TLS from the config\'s cert and key (stubs pin that certificate), and SIGHUP reloads keys and profiles, keeping the old config when the new one is bad', async () => {
+    const key = join(work, 'serve.key');
+    const cert = join(work, 'serve.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const config = join(work, 'tls.yaml');
+    const text = readFileSync(configFile, 'utf8').replace('tls: {insecureLoopback: true}', `tls: {certFile: ${cert}, keyFile: ${key}}`);
+    writeFileSync(config, text);
+    const svc = await ServeProcess.start(config);
+    try {
+      assert.match(svc.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const curl = (path: string, bearer?: string, data?: string) =>
+        spawnSync('curl', ['-sS', '--cacert', cert, '-o', '-', '-w', '\n%{http_code}', ...(bearer === undefined ? [] : ['-H', `authorization: Bearer ${bearer}`]), ...(data === undefined ? [] : ['-H', 'content-type: application/json', '--data', data]), `${svc.url}${path}`], { encoding: 'utf8' });
+      const health = curl('/healthz');
+      assert.equal(health.stdout.trim().split('\n').pop(), '200', health.stderr);
+      const stub = curl('/v1/machines', admin.key, JSON.stringify({ name: 'worker-tls', profile: 'worker', delivery: 'stub', format: 'ignition' }));
+      const lines = stub.stdout.trim().split('\n');
+      assert.equal(lines.pop(), '201', stub.stdout);
+      const created = JSON.parse(lines.join('\n')) as { userdata: string; url: string };
+      const ign = JSON.parse(created.userdata) as { ignition: { security: { tls: { certificateAuthorities: { source: string }[] } } } };
+      const pinned = ign.ignition.security.tls.certificateAuthorities[0]?.source ?? '';
+      assert.equal(decodeURIComponent(pinned.replace(/^data:,/, '')).trim(), readFileSync(cert, 'utf8').trim());
+      assert.ok(created.url.startsWith(svc.url));
+      // SIGHUP: a new key works at once; a broken file changes nothing.
+      const extra = apiKey('added');
+      writeFileSync(config, text.replace('apiKeys:\n', `apiKeys:\n  - {name: added, sha256: ${extra.sha256}, scope: admin}\n`));
+      assert.equal(curl('/v1/machines', extra.key).stdout.trim().split('\n').pop(), '401');
+      svc.child.kill('SIGHUP');
+      await eventually('the reload', async () => (svc.log.includes('configuration reloaded') ? true : undefined));
+      assert.equal(curl('/v1/machines', extra.key).stdout.trim().split('\n').pop(), '200');
+      writeFileSync(config, 'listen: [not, a, mapping\n');
+      svc.child.kill('SIGHUP');
+      await eventually('the refused reload', async () => (svc.log.includes('configuration not reloaded') ? true : undefined));
+      assert.equal(curl('/v1/machines', extra.key).stdout.trim().split('\n').pop(), '200', 'the old config stays');
+      const revoked = spawnSync('curl', ['-sS', '--cacert', cert, '-X', 'DELETE', '-H', `authorization: Bearer ${admin.key}`, `${svc.url}/v1/machines/worker-tls`], { encoding: 'utf8' });
+      assert.equal((JSON.parse(revoked.stdout) as { state: string }).state, 'revoked');
+    } finally {
+      await svc.stop();
+      logs.push(svc.log);
+    }
   });
 
   it('no token ever appears in the service log', async () => {
