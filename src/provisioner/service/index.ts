@@ -11,6 +11,7 @@ import {
   CSR_PATH,
   decideCsr,
   deleteTokenSecret,
+  getTokenSecret,
   Informer,
   JOINERY_MANAGED_LABEL,
   JOINERY_NODE_NAME_ANNOTATION,
@@ -150,6 +151,7 @@ export class Provisioner {
       resource: 'certificatesigningrequests.certificates.k8s.io',
       onEvent: (type, csr) => {
         if (type !== 'DELETED') void this.decide(csr);
+        else this.decided.delete(csr.metadata.uid ?? csr.metadata.name);
       },
       onError,
     });
@@ -457,9 +459,14 @@ export class Provisioner {
     const key = `${csr.metadata.uid ?? csr.metadata.name}`;
     if (this.decided.has(key)) return;
     const m = BOOTSTRAP_USER.exec(csr.spec.username ?? '');
-    const secret = m === null ? undefined : this.tokens.get(`bootstrap-token-${m[1] as string}`);
+    let secret = m === null ? undefined : this.tokens.get(`bootstrap-token-${m[1] as string}`);
+    if (m !== null && secret === undefined && (csr.spec.groups ?? []).includes(JOINERY_NODE_GROUP)) {
+      // A token minted a moment ago may not have reached the informer yet: ask before denying.
+      const fresh = await getTokenSecret(this.client, m[1] as string);
+      if (fresh?.metadata.labels?.[JOINERY_MANAGED_LABEL] === 'true') secret = fresh;
+    }
     const live = secret !== undefined && !isTokenExpired(decodeTokenSecret(secret), this.now());
-    const nodeName = live ? secret.metadata.annotations?.[JOINERY_NODE_NAME_ANNOTATION] : undefined;
+    const nodeName = live ? secret?.metadata.annotations?.[JOINERY_NODE_NAME_ANNOTATION] : undefined;
     const verdict = kubeletClientCsrVerdict(
       { username: csr.spec.username ?? '', groups: csr.spec.groups ?? [], signerName: csr.spec.signerName, usages: csr.spec.usages ?? [], request: csr.spec.request },
       nodeName === undefined ? undefined : { nodeName },
