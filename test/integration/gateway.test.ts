@@ -6,7 +6,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { adminClient, requireTestbed } from '../support/testbed.js';
-import { KubeClient, kubeconfigCredentials, serverVersion, clusterFacts } from '../../src/cluster/index.js';
+import { Informer, KubeClient, kubeconfigCredentials, serverVersion, clusterFacts, type ConfigMap } from '../../src/cluster/index.js';
 import type { TestbedState } from '../../src/testbed/index.js';
 
 let tb: TestbedState;
@@ -76,6 +76,58 @@ describe('cluster gateway', () => {
     } finally {
       client.close();
       await fwd.stop();
+    }
+  });
+
+  it('an informer reports changes made while its connection was down, after it reconnects with backoff', async () => {
+    const port = await freePort();
+    const fwd = forwarder(port, tb.ports.apiserver);
+    await fwd.start();
+    const client = new KubeClient({ ...kubeconfigCredentials(tb.kubeconfig), server: `https://127.0.0.1:${port}` }, { attempts: 2, baseDelayMs: 50, maxDelayMs: 100 });
+    const label = `joinery.dev/informer-test=${process.pid}`;
+    const events: string[] = [];
+    const errors: string[] = [];
+    const informer = new Informer<ConfigMap & { metadata: { name: string } }>({
+      client,
+      path: '/api/v1/namespaces/default/configmaps',
+      resource: 'configmaps',
+      namespace: 'default',
+      labelSelector: label,
+      baseDelayMs: 100,
+      maxDelayMs: 500,
+      onEvent: (type, o) => events.push(`${type} ${o.metadata.name}`),
+      onError: (e) => errors.push(e.code),
+    });
+    const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { 'joinery.dev/informer-test': String(process.pid) } } });
+    const path = '/api/v1/namespaces/default/configmaps';
+    const action = { verb: 'create' as const, resource: 'configmaps', namespace: 'default' };
+    const waitFor = async (what: string) => {
+      for (let i = 0; i < 200 && !events.includes(what); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(events.includes(what), `${what} in ${events.join(', ')}`);
+    };
+    try {
+      await admin.request(path, { method: 'POST', body: cm('informer-a'), action });
+      await informer.start();
+      assert.deepEqual(events, ['ADDED informer-a']);
+      await admin.request(path, { method: 'POST', body: cm('informer-b'), action });
+      await waitFor('ADDED informer-b');
+      await fwd.stop();
+      await admin.request(path, { method: 'POST', body: cm('informer-c'), action });
+      await admin.request(`${path}/informer-a`, { method: 'DELETE', action: { ...action, verb: 'delete' } });
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.ok(!events.includes('ADDED informer-c'), 'nothing seen while disconnected');
+      assert.ok(errors.length >= 1, 'the failure was reported');
+      assert.equal(informer.healthy, false);
+      await fwd.start();
+      await waitFor('ADDED informer-c');
+      await waitFor('DELETED informer-a');
+      assert.deepEqual(informer.list().map((o) => o.metadata.name).sort(), ['informer-b', 'informer-c']);
+      assert.equal(informer.healthy, true);
+    } finally {
+      await informer.stop();
+      client.close();
+      await fwd.stop();
+      for (const n of ['informer-a', 'informer-b', 'informer-c']) await admin.request(`${path}/${n}`, { method: 'DELETE', allowNotFound: true, action: { ...action, verb: 'delete' } });
     }
   });
 
