@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { adminClient, joinery, kubeadm, requireTestbed, tokenSecretCount } from '../support/testbed.js';
 import { KubeClient, clusterInfoConfigMap, getTokenSecret } from '../../src/cluster/index.js';
-import { parseKubeadmDocuments } from '../../src/kubeadm/index.js';
+import { configApiVersion, parseKubeadmDocuments } from '../../src/kubeadm/index.js';
 import type { TestbedState } from '../../src/testbed/index.js';
 
 let tb: TestbedState;
@@ -57,7 +57,7 @@ describe('join-config on a real cluster', () => {
     const token = tokenIn(config);
     assert.ok(!r.stdout.includes(token.slice(7)) && !r.stderr.includes(token.slice(7)), 'the token secret is not printed');
     const doc = parseKubeadmDocuments(readFileSync(config, 'utf8'));
-    assert.equal(doc.apiVersion, 'v1beta2');
+    assert.equal(doc.apiVersion, configApiVersion(tb.version));
     assert.equal(doc.join?.nodeRegistration?.name, 'worker-file');
     const secret = await getTokenSecret(client, token.slice(0, 6));
     const data = Object.fromEntries(Object.entries(secret?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
