@@ -148,7 +148,7 @@ function goModulesDir(): string {
   return join(PROJECT_ROOT, 'testbed', 'k8s');
 }
 
-/** The Kubernetes versions with a Go module in testbed/k8s (`kubernetes-<version>/go.mod`), newest first. */
+/** The Kubernetes versions with a Go module in testbed/k8s (`kubernetes-<version>/go.mod`), oldest first. */
 export function goModuleVersions(): string[] {
   return goModules('kubernetes-');
 }
@@ -159,7 +159,7 @@ function goModules(prefix: string): string[] {
   return readdirSync(root)
     .filter((d) => d.startsWith(`${prefix}v`) && existsSync(join(root, d, 'go.mod')))
     .map((d) => d.slice(prefix.length))
-    .sort((a, b) => compareVersions(b, a));
+    .sort(compareVersions);
 }
 
 function compareVersions(a: string, b: string): number {
@@ -193,7 +193,7 @@ function goBuild(target: string, log?: (line: string) => void): void {
 
 /** The etcd of the Go module in testbed/k8s (`etcd-<version>`), for Kubernetes releases newer than 1.20. */
 export function etcdModuleVersion(): string | undefined {
-  return goModules('etcd-')[0];
+  return goModules('etcd-').at(-1);
 }
 
 /**
