@@ -169,22 +169,34 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** The Go toolchain's version (`go1.26.8`), or undefined when `go` is not on PATH. */
+/** The go command: `$JOINERY_GO`, else `go` on PATH, else /usr/local/go/bin/go (where Go's tarball installs). */
+function goCommand(): string | undefined {
+  const forced = process.env['JOINERY_GO'];
+  if (forced !== undefined && forced !== '') return forced;
+  if (spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0) return 'go';
+  return existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined;
+}
+
+/** The Go toolchain's version (`go1.26.8`), or undefined when there is no Go (see goCommand). */
 export function goVersion(): string | undefined {
-  const r = spawnSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' });
+  const go = goCommand();
+  if (go === undefined) return undefined;
+  const r = spawnSync(go, ['env', 'GOVERSION'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
 /** Runs testbed/k8s/build.sh `target` (a Kubernetes version or `etcd-<version>`); its output goes to stderr. */
 function goBuild(target: string, log?: (line: string) => void): void {
   if (goVersion() === undefined) {
-    throw new JoineryError('TESTBED_GO_MISSING', `building ${target} needs Go, and \`go\` is not on PATH`, 'install Go >= 1.24 (with access to the Go module proxy), or use the default version', {
+    throw new JoineryError('TESTBED_GO_MISSING', `building ${target} needs Go, and there is none (not on PATH, not in /usr/local/go, no $JOINERY_GO)`, 'install Go >= 1.24 (with access to the Go module proxy), or use the default version', {
       family: 'io',
     });
   }
   const t0 = Date.now();
   log?.(`building ${target} from Go modules (testbed/k8s/build.sh; about 13 minutes on 2 cores for Kubernetes)`);
-  const r = spawnSync('bash', [join(goModulesDir(), 'build.sh'), target], { stdio: ['ignore', 2, 2] });
+  const go = goCommand() as string;
+  const env = go === 'go' ? process.env : { ...process.env, PATH: `${dirname(go)}:${process.env['PATH'] ?? ''}` };
+  const r = spawnSync('bash', [join(goModulesDir(), 'build.sh'), target], { stdio: ['ignore', 2, 2], env });
   if (r.status !== 0) {
     throw new JoineryError('TESTBED_BUILD_FAILED', `testbed/k8s/build.sh ${target} failed (exit ${r.status ?? r.signal})`, 'see its output above; run it by hand to retry', { family: 'io' });
   }

@@ -202,8 +202,6 @@ async function waitFor(what: string, deadline: number, started: Started[], probe
 export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> {
   const log = options.log ?? (() => undefined);
   const version = options.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION;
-  const t0 = Date.now();
-  const deadline = t0 + (options.timeoutMs ?? 120_000);
   const requested = options.dir === undefined ? defaultTestbedDir() : resolve(options.dir);
   const existing = readTestbedState(requested);
   if (existing !== undefined && Object.values(existing.pids).some(processAlive)) {
@@ -216,6 +214,9 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
   const bin = kubernetesBinaries(version, buildOptions);
   const etcd = etcdBinary(version, buildOptions);
   const minor = minorOf(version);
+  // The clock starts once the binaries are there (a build takes minutes).
+  const t0 = Date.now();
+  const deadline = t0 + (options.timeoutMs ?? 120_000);
   mkdirSync(resolve(requested, '..'), { recursive: true });
   if (!existsSync(requested)) mkdirSync(requested, { mode: 0o700 });
   const dir = requested;

@@ -15,6 +15,7 @@ resolve_only=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${JOINERY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/joinery}
 export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+export PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || { echo "build.sh: Go is not installed (needs Go >= 1.24)" >&2; exit 3; }
 
 case "$name" in
@@ -35,8 +36,11 @@ case "$name" in
     [ $all = 1 ] && { echo "$out (cached)"; exit 0; }
     mod=$here/kubernetes-$version
     minor=$(echo "$version" | cut -d. -f2); patch=$(echo "$version" | cut -d. -f3)
+    # The release's go.mod and time, from the module cache (downloaded through the proxy when missing).
+    info=$(cd "$(mktemp -d)" && go mod download -json "k8s.io/kubernetes@$version")
+    field() { echo "$info" | sed -n "s/^[[:space:]]*\"$1\": \"\([^\"]*\)\".*/\1/p" | head -1; }
     if [ ! -f "$mod/go.mod" ]; then
-      upstream=$(curl -fsSL "$(go env GOPROXY | cut -d, -f1)/k8s.io/kubernetes/@v/$version.mod")
+      upstream=$(cat "$(field GoMod)")
       gover=$(echo "$upstream" | awk '$1=="go"{print $2; exit}')
       mkdir -p "$mod"
       {
@@ -53,7 +57,7 @@ case "$name" in
     fi
     pkgs=(); for c in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$c"); done
     # hack/lib/version.sh: the same keys into client-go's and component-base's version packages.
-    date=$(curl -fsSL "$(go env GOPROXY | cut -d, -f1)/k8s.io/kubernetes/@v/$version.info" | sed -n 's/.*"Time": *"\([^"]*\)".*/\1/p')
+    date=$(sed -n 's/.*"Time": *"\([^"]*\)".*/\1/p' "$(field Info)")
     ldflags="-s -w"
     for p in k8s.io/client-go/pkg/version k8s.io/component-base/version; do
       ldflags+=" -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitVersion=$version -X $p.gitCommit=module-$version"

@@ -40,10 +40,10 @@ test('the Go-built versions are the modules of testbed/k8s, oldest first, after 
   }
 });
 
-test('without Go on PATH a missing version is not buildable, and says so', () => {
+test('without Go a missing version is not buildable, and says so', () => {
   const empty = mkdtempSync(join(tmpdir(), 'joinery-cache-'));
   try {
-    const listed = withEnv({ JOINERY_CACHE: empty, JOINERY_ETCD: '', PATH: '/nonexistent' }, () => testbedVersions());
+    const listed = withEnv({ JOINERY_CACHE: empty, JOINERY_ETCD: '', JOINERY_GO: '/nonexistent/go' }, () => testbedVersions());
     for (const v of listed.slice(1)) {
       assert.equal(v.buildable, false);
       assert.match(v.detail, /not buildable here: Go is not installed/);
