@@ -3,7 +3,7 @@
  * kube-controller-manager on free loopback ports, shaped by the real kubeadm phases (certs, kubeconfig,
  * upload-config, bootstrap-token, addon kube-proxy), with its state in one directory. `up` leaves the
  * processes running (their pids are in `<dir>/testbed.json`); `down` stops them and removes the directory.
- * The flags and pitfalls are those of ../shared/testbed/README.md.
+ * The flags and pitfalls are those of ../shared/testbed/README.md; what newer releases change is in testbed/README.md.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
