@@ -9,6 +9,8 @@
 #   containerd, runc  - the container runtime of the testbed's nodes (a real kubelet joins)
 # Node.js >= 20.19 and npm must already be on the machine. When the Kubernetes binaries are neither in
 # ../shared/testbed nor in the cache, `joinery testbed up --build` builds them from Debian's source package.
+# The newer Kubernetes versions and their etcd are built from Go modules by testbed/k8s/build.sh (Go >= 1.24
+# and the module proxy; `npm test` does it on first use, about 13 min per version on 2 cores, then cached).
 set -euo pipefail
 need=()
 command -v openssl >/dev/null 2>&1 || need+=(openssl)

@@ -232,7 +232,7 @@ export function program(io: Io, exit: { code: number }): Command {
     .helpOption('-h, --help', 'show help for a command')
     .addOption(dirOption())
     .addOption(new Option('--kubernetes-version <v>', 'Kubernetes version of the binaries').default('v1.20.2'))
-    .addOption(new Option('--build', "build the binaries from Debian's source package when they are missing (root, ~10 min)"))
+    .addOption(new Option('--build', "build the binaries when they are missing: 1.20.2 from Debian's source package (root, ~10 min), newer versions from Go modules (Go, ~13 min)"))
     .action((opts: { dir?: string; kubernetesVersion: string; build?: boolean }) =>
       run(async () => (await import('./testbed.js')).testbedUpCommand(opts, io))(),
     );
@@ -248,6 +248,12 @@ export function program(io: Io, exit: { code: number }): Command {
     .helpOption('-h, --help', 'show help for a command')
     .addOption(dirOption())
     .action((opts: { dir?: string }) => run(async () => (await import('./testbed.js')).testbedEnvCommand(opts, io))());
+  testbed
+    .command('versions')
+    .description('list the Kubernetes versions a testbed can run here: available, buildable (and how) or missing (and why)')
+    .helpOption('-h, --help', 'show help for a command')
+    .addOption(outputOption())
+    .action((opts: { output: OutputFormat }) => run(async () => (await import('./testbed.js')).testbedVersionsCommand(opts, io))());
 
   return root;
 }

@@ -4,7 +4,7 @@
  * pod with a service account as well as on a control-plane node.
  */
 import { JoineryError } from '../errors/index.js';
-import { clusterInfoConfigMap, createTokenSecret, deleteTokenSecret, getTokenSecret, listTokenSecrets, type KubeClient } from '../cluster/index.js';
+import { clusterInfoConfigMap, createTokenSecret, serverVersion, deleteTokenSecret, getTokenSecret, listTokenSecrets, type KubeClient } from '../cluster/index.js';
 import {
   bootstrapToken,
   decodeTokenSecret,
@@ -37,7 +37,7 @@ function splitList(values: string[] | undefined): string[] | undefined {
 }
 
 /** The endpoint and CA pins of the join command, as kubeadm's GetJoinWorkerCommand takes them from the kubeconfig. */
-async function joinTarget(client: KubeClient): Promise<{ hostPort: string; pins: string[] }> {
+async function joinTarget(client: KubeClient): Promise<{ hostPort: string; pins: string[]; kubernetesVersion: string }> {
   // Imported here: only --print-join-command needs them, and they cost start-up time.
   const { bundleCertificates, caPin } = await import('../pki/index.js');
   const { parseClusterInfoKubeconfig } = await import('../discovery/index.js');
@@ -52,18 +52,24 @@ async function joinTarget(client: KubeClient): Promise<{ hostPort: string; pins:
     caPem = info.caPem;
   }
   const pins = bundleCertificates(caPem, 'the cluster CA').map(({ certificate }) => caPin(certificate));
-  return { hostPort: server.replace(/https:\/\//g, ''), pins };
+  return { hostPort: server.replace(/https:\/\//g, ''), pins, kubernetesVersion: await serverVersion(client) };
 }
 
 /**
- * The line `kubeadm token create --print-join-command` prints: kubeadm's join command template with its
- * line continuations and tabs removed (kubeadm v1.20 cmd/kubeadm/app/cmd/token.go), trailing space included.
+ * The line `kubeadm token create --print-join-command` of a Kubernetes release prints: kubeadm's join
+ * command template (cmd/kubeadm/app/cmd/util/join.go) with its line continuations and tabs removed,
+ * trailing space included. Up to 1.JOIN_TEMPLATE_TABS_SINCE-1 the template indents its lines with four
+ * spaces, which stay in the line; later templates indent with tabs, which go.
  */
-export function joinCommandLine(hostPort: string, token: string, pins: readonly string[], certificateKey?: string): string {
-  let line = `kubeadm join ${hostPort} --token ${token}     ${pins.map((p) => `--discovery-token-ca-cert-hash ${p} `).join('')}`;
-  if (certificateKey !== undefined) line += `    --control-plane --certificate-key ${certificateKey}`;
+export function joinCommandLine(hostPort: string, token: string, pins: readonly string[], certificateKey?: string, kubernetesVersion = 'v1.20.2'): string {
+  const indent = Number(kubernetesVersion.replace(/^v/, '').split('.')[1] ?? 0) >= JOIN_TEMPLATE_TABS_SINCE ? '' : '    ';
+  let line = `kubeadm join ${hostPort} --token ${token} ${indent}${pins.map((p) => `--discovery-token-ca-cert-hash ${p} `).join('')}`;
+  if (certificateKey !== undefined) line += `${indent}--control-plane --certificate-key ${certificateKey}`;
   return `${line}\n`;
 }
+
+/** The first Kubernetes minor whose kubeadm join template indents with tabs (seen on real kubeadm 1.30.4 and 1.36.3). */
+const JOIN_TEMPLATE_TABS_SINCE = 30;
 
 export async function tokenCreate(options: TokenCreateOptions, io: Io): Promise<number> {
   const usages = splitList(options.usages);
@@ -96,7 +102,7 @@ export async function tokenCreate(options: TokenCreateOptions, io: Io): Promise<
     const text = tokenString(token.token);
     if (options.printJoinCommand === true) {
       const target = await joinTarget(client);
-      io.stdout(joinCommandLine(target.hostPort, text, target.pins, options.certificateKey));
+      io.stdout(joinCommandLine(target.hostPort, text, target.pins, options.certificateKey, target.kubernetesVersion));
       io.stderr('hint: `joinery join-config --node-name NAME --out DIR` writes a join configuration file instead, which keeps the token off command lines\n');
     } else {
       io.stdout(`${text}\n`);

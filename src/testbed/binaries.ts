@@ -2,13 +2,14 @@
  * The real Kubernetes binaries of a testbed (kube-apiserver, kube-controller-manager, kubeadm, kubelet),
  * from, in order: the cache directory (`$JOINERY_CACHE` or `~/.cache/joinery/kubernetes/<version>`),
  * the archive in `../shared/testbed/` (checked against its SHA256SUMS, then unpacked into the cache),
- * or a build from Debian's source package by `testbed/build-kubernetes-1.20-from-debian.sh`.
+ * or a build: 1.20.2 from Debian's source package by `testbed/build-kubernetes-1.20-from-debian.sh`, every
+ * version with a Go module in `testbed/k8s/kubernetes-<version>/` from the Go modules by `testbed/k8s/build.sh`.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { JoineryError } from '../errors/index.js';
 
@@ -83,7 +84,10 @@ function unpack(archive: string, dir: string): void {
 }
 
 export interface BinariesOptions {
-  /** Build from Debian's source package when neither the cache nor the archive has them (needs root, ~10 min). */
+  /**
+   * Build them when neither the cache nor the archive has them: 1.20.2 from Debian's source package (needs
+   * root, ~10 min), a version of testbed/k8s from Go modules (needs Go, ~13 min on 2 cores).
+   */
   build?: boolean;
   log?: (line: string) => void;
 }
@@ -122,19 +126,109 @@ export function kubernetesBinaries(version: string = DEFAULT_KUBERNETES_VERSION,
     unpack(join(out, name), dir);
     if (complete(dir)) return binariesIn(dir, version, 'built');
   }
+  const buildable = goModuleVersions().includes(version);
+  if (buildable && options.build === true) {
+    goBuild(version, options.log);
+    if (complete(dir)) return binariesIn(dir, version, 'built');
+  }
   throw new JoineryError(
     'TESTBED_BINARIES_MISSING',
     `the Kubernetes ${version} binaries are not on this machine (not in ${dir}${version === DEFAULT_KUBERNETES_VERSION ? `, no ${archive}` : ''})`,
     version === DEFAULT_KUBERNETES_VERSION
       ? 'run `joinery testbed up --build` (builds them from Debian\'s source package, needs root and about 10 minutes), or put the archive into ../shared/testbed/'
-      : `build them first (see testbed/README.md), or use ${DEFAULT_KUBERNETES_VERSION}`,
+      : buildable
+        ? `build them from Go modules: joinery testbed up --build --kubernetes-version ${version} (or bash testbed/k8s/build.sh ${version}; needs Go >= 1.24)`
+        : `joinery has no build for ${version}: use one of ${[DEFAULT_KUBERNETES_VERSION, ...goModuleVersions()].join(', ')} (joinery testbed versions)`,
     { family: 'io' },
   );
 }
 
-/** The etcd server: `$JOINERY_ETCD`, or Debian's `etcd-server` package. */
-export function etcdBinary(): string {
-  const candidates = [process.env['JOINERY_ETCD'], '/usr/bin/etcd', '/usr/local/bin/etcd'].filter((c): c is string => c !== undefined && c !== '');
+/** The folder of testbed/k8s/build.sh and its Go modules. */
+function goModulesDir(): string {
+  return join(PROJECT_ROOT, 'testbed', 'k8s');
+}
+
+/** The Kubernetes versions with a Go module in testbed/k8s (`kubernetes-<version>/go.mod`), oldest first. */
+export function goModuleVersions(): string[] {
+  return goModules('kubernetes-');
+}
+
+function goModules(prefix: string): string[] {
+  const root = goModulesDir();
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((d) => d.startsWith(`${prefix}v`) && existsSync(join(root, d, 'go.mod')))
+    .map((d) => d.slice(prefix.length))
+    .sort(compareVersions);
+}
+
+function compareVersions(a: string, b: string): number {
+  const pa = a.replace(/^v/, '').split('.').map(Number);
+  const pb = b.replace(/^v/, '').split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
+}
+
+/** The go command: `$JOINERY_GO`, else `go` on PATH, else /usr/local/go/bin/go (where Go's tarball installs). */
+function goCommand(): string | undefined {
+  const forced = process.env['JOINERY_GO'];
+  if (forced !== undefined && forced !== '') return forced;
+  if (spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0) return 'go';
+  return existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined;
+}
+
+/** The Go toolchain's version (`go1.26.8`), or undefined when there is no Go (see goCommand). */
+export function goVersion(): string | undefined {
+  const go = goCommand();
+  if (go === undefined) return undefined;
+  const r = spawnSync(go, ['env', 'GOVERSION'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** Runs testbed/k8s/build.sh `target` (a Kubernetes version or `etcd-<version>`); its output goes to stderr. */
+function goBuild(target: string, log?: (line: string) => void): void {
+  if (goVersion() === undefined) {
+    throw new JoineryError('TESTBED_GO_MISSING', `building ${target} needs Go, and there is none (not on PATH, not in /usr/local/go, no $JOINERY_GO)`, 'install Go >= 1.24 (with access to the Go module proxy), or use the default version', {
+      family: 'io',
+    });
+  }
+  const t0 = Date.now();
+  log?.(`building ${target} from Go modules (testbed/k8s/build.sh; about 13 minutes on 2 cores for Kubernetes)`);
+  const go = goCommand() as string;
+  const env = go === 'go' ? process.env : { ...process.env, PATH: `${dirname(go)}:${process.env['PATH'] ?? ''}` };
+  const r = spawnSync('bash', [join(goModulesDir(), 'build.sh'), target], { stdio: ['ignore', 2, 2], env });
+  if (r.status !== 0) {
+    throw new JoineryError('TESTBED_BUILD_FAILED', `testbed/k8s/build.sh ${target} failed (exit ${r.status ?? r.signal})`, 'see its output above; run it by hand to retry', { family: 'io' });
+  }
+  log?.(`built ${target} in ${Math.round((Date.now() - t0) / 1000)} s`);
+}
+
+/** The etcd of the Go module in testbed/k8s (`etcd-<version>`), for Kubernetes releases newer than 1.20. */
+export function etcdModuleVersion(): string | undefined {
+  return goModules('etcd-').at(-1);
+}
+
+/**
+ * The etcd server for a Kubernetes version: `$JOINERY_ETCD`; for 1.20.2 Debian's `etcd-server` (3.4);
+ * for newer releases the etcd built from testbed/k8s's module into the cache (3.5+, what they need),
+ * built first when `build` is set.
+ */
+export function etcdBinary(kubernetesVersion: string = DEFAULT_KUBERNETES_VERSION, options: BinariesOptions = {}): string {
+  const forced = process.env['JOINERY_ETCD'];
+  if (forced !== undefined && forced !== '') return forced;
+  if (kubernetesVersion !== DEFAULT_KUBERNETES_VERSION) {
+    const v = etcdModuleVersion();
+    const bin = v === undefined ? undefined : join(cacheRoot(), 'etcd', v, 'etcd');
+    if (bin !== undefined && !existsSync(bin) && options.build === true) goBuild(`etcd-${v}`, options.log);
+    if (bin !== undefined && existsSync(bin)) return bin;
+    throw new JoineryError(
+      'TESTBED_ETCD_MISSING',
+      `Kubernetes ${kubernetesVersion} needs etcd >= 3.5, and ${bin ?? 'no etcd module in testbed/k8s'} is not built`,
+      `build it: bash testbed/k8s/build.sh etcd-${v ?? '<version>'} (or joinery testbed up --build), or set JOINERY_ETCD to an etcd >= 3.5 binary`,
+      { family: 'io' },
+    );
+  }
+  const candidates = ['/usr/bin/etcd', '/usr/local/bin/etcd'];
   const hit = candidates.find((c) => existsSync(c));
   if (hit === undefined) {
     throw new JoineryError('TESTBED_ETCD_MISSING', 'etcd is not installed', "install Debian's etcd-server package (scripts/install-deps.sh does), or set JOINERY_ETCD to an etcd binary", {
@@ -142,4 +236,52 @@ export function etcdBinary(): string {
     });
   }
   return hit;
+}
+
+export interface TestbedVersion {
+  version: string;
+  /** The binaries (and etcd) are on this machine: `testbed up` starts at once. */
+  available: boolean;
+  /** `--build` would make it available here (Go or Debian's source package). */
+  buildable: boolean;
+  /** Where the binaries are, or why they are not there and what building needs. */
+  detail: string;
+}
+
+/**
+ * The versions a testbed can run: the default (1.20.2, ../shared/testbed) and every Go module of
+ * testbed/k8s, each available, buildable or missing with the reason. Does not unpack or build.
+ */
+export function testbedVersions(): TestbedVersion[] {
+  const go = goVersion();
+  const out: TestbedVersion[] = [];
+  for (const version of [DEFAULT_KUBERNETES_VERSION, ...goModuleVersions()]) {
+    const dir = join(cacheRoot(), 'kubernetes', version);
+    if (version === DEFAULT_KUBERNETES_VERSION) {
+      const archive = join(sharedTestbedDir(), archiveName(version));
+      const have = complete(dir) || existsSync(archive);
+      out.push({
+        version,
+        available: have,
+        buildable: true,
+        detail: complete(dir) ? dir : have ? archive : `not in ${dir} nor ${archive}; --build builds it from Debian's source package (root, ~10 min)`,
+      });
+      continue;
+    }
+    const etcd = etcdModuleVersion();
+    const etcdBin = etcd === undefined ? undefined : join(cacheRoot(), 'etcd', etcd, 'etcd');
+    const etcdOk = (process.env['JOINERY_ETCD'] ?? '') !== '' || (etcdBin !== undefined && existsSync(etcdBin));
+    const have = complete(dir);
+    const missing = [have ? undefined : `no binaries in ${dir}`, etcdOk ? undefined : `no etcd ${etcd ?? ''} in ${etcdBin ?? 'the cache'}`].filter((m) => m !== undefined);
+    out.push({
+      version,
+      available: have && etcdOk,
+      buildable: go !== undefined,
+      detail:
+        missing.length === 0
+          ? `${dir} (etcd ${etcdBin ?? process.env['JOINERY_ETCD']})`
+          : `${missing.join(', ')}; ${go === undefined ? 'not buildable here: Go is not installed (needs Go >= 1.24 and the module proxy)' : `--build builds it from Go modules with ${go}`}`,
+    });
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
  * kube-controller-manager on free loopback ports, shaped by the real kubeadm phases (certs, kubeconfig,
  * upload-config, bootstrap-token, addon kube-proxy), with its state in one directory. `up` leaves the
  * processes running (their pids are in `<dir>/testbed.json`); `down` stops them and removes the directory.
- * The flags and pitfalls are those of ../shared/testbed/README.md.
+ * The flags and pitfalls are those of ../shared/testbed/README.md; what newer releases change is in testbed/README.md.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -124,8 +124,8 @@ function kubeadmConfig(version: string, clusterName: string, dir: string, ports:
  * runs is the testbed's own on loopback over plain HTTP, given to kube-apiserver by flag.
  */
 function configFor(version: string): string {
-  const [, minor] = version.replace(/^v/, '').split('.').map(Number);
-  const api = (minor ?? 0) >= 31 ? 'v1beta4' : (minor ?? 0) >= 22 ? 'v1beta3' : 'v1beta2';
+  const minor = minorOf(version);
+  const api = minor >= 31 ? 'v1beta4' : minor >= 22 ? 'v1beta3' : 'v1beta2';
   return `apiVersion: kubeadm.k8s.io/${api}
 kind: InitConfiguration
 localAPIEndpoint:
@@ -150,6 +150,10 @@ networking:
   serviceSubnet: 10.96.0.0/12
   podSubnet: 10.244.0.0/16
 `;
+}
+
+function minorOf(version: string): number {
+  return Number(version.replace(/^v/, '').split('.')[1] ?? 0);
 }
 
 interface Started {
@@ -198,8 +202,6 @@ async function waitFor(what: string, deadline: number, started: Started[], probe
 export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> {
   const log = options.log ?? (() => undefined);
   const version = options.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION;
-  const t0 = Date.now();
-  const deadline = t0 + (options.timeoutMs ?? 120_000);
   const requested = options.dir === undefined ? defaultTestbedDir() : resolve(options.dir);
   const existing = readTestbedState(requested);
   if (existing !== undefined && Object.values(existing.pids).some(processAlive)) {
@@ -208,8 +210,13 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
     });
   }
   if (existing !== undefined) rmSync(requested, { recursive: true, force: true });
-  const bin = kubernetesBinaries(version, { ...(options.build === undefined ? {} : { build: options.build }), log });
-  const etcd = etcdBinary();
+  const buildOptions = { ...(options.build === undefined ? {} : { build: options.build }), log };
+  const bin = kubernetesBinaries(version, buildOptions);
+  const etcd = etcdBinary(version, buildOptions);
+  const minor = minorOf(version);
+  // The clock starts once the binaries are there (a build takes minutes).
+  const t0 = Date.now();
+  const deadline = t0 + (options.timeoutMs ?? 120_000);
   mkdirSync(resolve(requested, '..'), { recursive: true });
   if (!existsSync(requested)) mkdirSync(requested, { mode: 0o700 });
   const dir = requested;
@@ -242,6 +249,9 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
     writeFileSync(cfg, kubeadmConfig(version, clusterName, dir, ports), { mode: 0o600 });
     kubeadm(bin, dir, ['init', 'phase', 'certs', 'all', '--config', cfg]);
     kubeadm(bin, dir, ['init', 'phase', 'kubeconfig', 'admin', '--config', cfg, '--kubeconfig-dir', dir]);
+    // Since 1.29 admin.conf is only in the group kubeadm:cluster-admins, which `kubeadm init` binds to
+    // cluster-admin with super-admin.conf (system:masters); the phases run here do not, so do it below.
+    if (minor >= 29) kubeadm(bin, dir, ['init', 'phase', 'kubeconfig', 'super-admin', '--config', cfg, '--kubeconfig-dir', dir]);
     kubeadm(bin, dir, ['init', 'phase', 'kubeconfig', 'controller-manager', '--config', cfg, '--kubeconfig-dir', dir]);
     const cmConf = join(dir, 'controller-manager.conf');
     writeFileSync(cmConf, readFileSync(cmConf, 'utf8').replace(/server: https:\/\/[^\s]+/, `server: ${state.server}`), { mode: 0o600 });
@@ -265,7 +275,7 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
         '--advertise-address=127.0.0.1',
         '--bind-address=127.0.0.1',
         `--secure-port=${ports.apiserver}`,
-        ...(version === 'v1.20.2' ? ['--insecure-port=0'] : []),
+        ...(minor < 24 ? ['--insecure-port=0'] : []),
         `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
         `--client-ca-file=${pki}/ca.crt`,
         `--tls-cert-file=${pki}/apiserver.crt`,
@@ -295,6 +305,7 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
     try {
       await waitFor('kube-apiserver /readyz', deadline, started, async () => (await client.request<string>('/readyz', { raw: true, action: { verb: 'get', resource: 'nonResourceURL /readyz' } })) === 'ok');
       log(`etcd and kube-apiserver ready on ${state.server} (${Date.now() - t0} ms)`);
+      if (minor >= 29) await bindClusterAdmins(join(dir, 'super-admin.conf'));
       record(
         start(dir, 'kube-controller-manager', bin.kubeControllerManager, [
           `--kubeconfig=${cmConf}`,
@@ -302,7 +313,7 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
           `--authorization-kubeconfig=${cmConf}`,
           '--bind-address=127.0.0.1',
           `--secure-port=${ports.controllerManager}`,
-          ...(version === 'v1.20.2' ? ['--port=0'] : []),
+          ...(minor < 24 ? ['--port=0'] : []),
           `--controllers=${controllers}`,
           `--cluster-signing-cert-file=${pki}/ca.crt`,
           `--cluster-signing-key-file=${pki}/ca.key`,
@@ -344,6 +355,26 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
     stopProcesses(state);
     rmSync(dir, { recursive: true, force: true });
     throw err;
+  }
+}
+
+/** kubeadm's EnsureAdminClusterRoleBinding: the ClusterRoleBinding kubeadm:cluster-admins that admin.conf's group needs. */
+async function bindClusterAdmins(superAdminConf: string): Promise<void> {
+  const superAdmin = new KubeClient(kubeconfigCredentials(superAdminConf));
+  try {
+    await superAdmin.request('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+      method: 'POST',
+      body: {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'ClusterRoleBinding',
+        metadata: { name: 'kubeadm:cluster-admins' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'kubeadm:cluster-admins' }],
+      },
+      action: { verb: 'create', resource: 'clusterrolebindings', name: 'kubeadm:cluster-admins' },
+    });
+  } finally {
+    superAdmin.close();
   }
 }
 

@@ -9,7 +9,7 @@ import { listTokenSecrets, type KubeClient } from '../../src/cluster/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminClient, joinery, sharedTestbed } from '../support/testbed.js';
+import { adminClient, joinery, kubernetesMinor, sharedTestbed } from '../support/testbed.js';
 import { testbedDown, testbedUp } from '../../src/testbed/index.js';
 
 const tb = sharedTestbed();
@@ -93,7 +93,8 @@ describe('joinery doctor', { skip: noTestbed }, () => {
       'rbac: ClusterRoleBinding kubeadm:get-nodes',
       'rbac: RoleBinding kube-public/kubeadm:bootstrap-signer-clusterinfo',
       'rbac: RoleBinding kube-system/kubeadm:nodes-kubeadm-config',
-      'rbac: RoleBinding kube-system/kubeadm:kubelet-config-1.20',
+      // Versioned kubelet-config names end with 1.24 (UnversionedKubeletConfigMap).
+      `rbac: RoleBinding kube-system/kubeadm:kubelet-config${kubernetesMinor(tb) < 24 ? `-1.${kubernetesMinor(tb)}` : ''}`,
       'bootstrapsigner signs new tokens',
       'kubeadm-config readable with a bootstrap token',
       'bootstrap tokens may create CSRs',

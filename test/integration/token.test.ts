@@ -151,17 +151,13 @@ describe('token create / list / delete on a real cluster', () => {
     const ns = 'default';
     const sa = `limited-${process.pid}`;
     await client.request(`/api/v1/namespaces/${ns}/serviceaccounts`, { method: 'POST', body: { metadata: { name: sa } }, action: { verb: 'create', resource: 'serviceaccounts', namespace: ns } });
-    // Kubernetes 1.20 makes a token Secret for each service account; wait for it.
-    let saToken: string | undefined;
-    for (let i = 0; i < 100 && saToken === undefined; i++) {
-      const list = await client.request<{ items: { type: string; metadata: { annotations?: Record<string, string> }; data?: Record<string, string> }[] }>(
-        `/api/v1/namespaces/${ns}/secrets`,
-        { action: { verb: 'list', resource: 'secrets', namespace: ns } },
-      );
-      const hit = list?.items.find((s) => s.type === 'kubernetes.io/service-account-token' && s.metadata.annotations?.['kubernetes.io/service-account.name'] === sa);
-      if (hit?.data?.['token'] !== undefined) saToken = Buffer.from(hit.data['token'], 'base64').toString('utf8');
-      else await new Promise((r) => setTimeout(r, 100));
-    }
+    // A TokenRequest: 1.24+ no longer makes a token Secret per service account; 1.20 serves TokenRequest too.
+    const tr = await client.request<{ status?: { token?: string } }>(`/api/v1/namespaces/${ns}/serviceaccounts/${sa}/token`, {
+      method: 'POST',
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
+      action: { verb: 'create', resource: 'serviceaccounts/token', namespace: ns, name: sa },
+    });
+    const saToken = tr?.status?.token;
     assert.ok(saToken, 'the service account got a token');
     const dir = mkdtempSync(join(tmpdir(), 'joinery-sa-'));
     try {

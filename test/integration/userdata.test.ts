@@ -153,7 +153,7 @@ describe('userdata on a real cluster', () => {
   it('offline: the token comes from stdin, never argv; missing flags are named; bad input mints nothing', async () => {
     const pin = joinery(tb, ['ca-hash']).stdout.trim();
     const token = joinery(tb, ['token', 'create', '--ttl', '5m']).stdout.trim();
-    const r = joinery(tb, ['userdata', '--role', 'worker', '--node-name', 'offline-1', '--format', 'cloud-config', '--discovery', 'token', '--token-file', '-', '--ca-cert-hash', pin, '--endpoint', tb.server.replace('https://', ''), '--kubernetes-version', 'v1.20.2'], {
+    const r = joinery(tb, ['userdata', '--role', 'worker', '--node-name', 'offline-1', '--format', 'cloud-config', '--discovery', 'token', '--token-file', '-', '--ca-cert-hash', pin, '--endpoint', tb.server.replace('https://', ''), '--kubernetes-version', tb.version], {
       input: `${token}\n`,
       env: { KUBECONFIG: '/nonexistent' },
     });

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { kubernetesBinaries, sharedTestbedDir, cacheRoot as testbedCacheRoot } from '../../src/testbed/binaries.js';
+import { readTestbedState } from '../../src/testbed/testbed.js';
 
 export const SHARED_TESTBED = sharedTestbedDir();
 
@@ -35,6 +36,22 @@ export function kubeBinaries(): KubeBinaries | { missing: string } {
     memo = { missing: (err as Error).message };
   }
   return memo;
+}
+
+/**
+ * The binaries of the Kubernetes version this run tests: `$KUBE_BIN` (scripts/run-tests.mjs sets it per
+ * version), else the binDir of the testbed in `$JOINERY_TESTBED_DIR`, else `{missing: reason}`. The version
+ * is what that kubeadm reports of itself.
+ */
+export function runKubeBinaries(): KubeBinaries | { missing: string } {
+  let dir = process.env['KUBE_BIN'];
+  const tbDir = process.env['JOINERY_TESTBED_DIR'];
+  if ((dir === undefined || dir === '') && tbDir !== undefined && tbDir !== '') dir = readTestbedState(tbDir)?.binDir;
+  if (dir === undefined || dir === '') return { missing: 'neither KUBE_BIN nor a testbed (JOINERY_TESTBED_DIR) names the binaries of this run' };
+  const kubeadm = join(dir, 'kubeadm');
+  const v = spawnSync(kubeadm, ['version', '-o', 'short'], { encoding: 'utf8' });
+  if (v.status !== 0) return { missing: `${kubeadm} does not run: ${v.error?.message ?? v.stderr}` };
+  return { dir, kubeadm, kubelet: join(dir, 'kubelet'), version: v.stdout.trim() };
 }
 
 /** What `kubeadm config migrate` printed, and how it exited. */

@@ -26,6 +26,11 @@ export function requireTestbed(): TestbedState {
   return tb;
 }
 
+/** The minor version of the testbed's Kubernetes (20 for v1.20.2), for expectations that changed between releases. */
+export function kubernetesMinor(tb: TestbedState): number {
+  return Number(tb.version.replace(/^v/, '').split('.')[1]);
+}
+
 /** An admin client of the testbed (close it after use). */
 export function adminClient(tb: TestbedState): KubeClient {
   return new KubeClient(kubeconfigCredentials(tb.kubeconfig));
