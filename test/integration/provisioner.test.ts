@@ -15,6 +15,7 @@ import { testbedDown, testbedUp } from '../../src/testbed/index.js';
 import { APPROVED_REASON } from '../../src/provisioner/approval/index.js';
 import { adminClient, joinery, requireTestbed } from '../support/testbed.js';
 import { apiKey, ServeProcess } from '../support/serve.js';
+import { kubeletTlsBootstrap } from '../support/kubelet.js';
 import { awaitCsrDecision, canUnshare, runInNodeNamespace, sendKubeletCsr } from '../support/node-side.js';
 
 const tb = requireTestbed();
@@ -191,6 +192,25 @@ describe('joinery serve, end to end', () => {
     assert.match(metrics.text, /joinery_csr_denials_total\{reason="NodeNameMismatch"\} 1/);
     assert.equal((await service.request('DELETE', '/v1/machines/worker-b', { key: admin.key })).body['state'], 'revoked');
     assert.equal(await machineTokens('worker-b'), 0);
+  });
+
+  it("the real kubelet of this version: approved for its machine's name, denied (and left without a certificate) for another", async () => {
+    const mint = async (name: string): Promise<string> => {
+      const r = await service.request('POST', '/v1/machines', { key: admin.key, body: { name, profile: 'worker' } });
+      assert.equal(r.status, 201, r.text);
+      return tokenIn(r.body['userdata'] as string);
+    };
+    const own = await kubeletTlsBootstrap(tb, 'worker-k', await mint('worker-k'), join(work, 'kubelet-k'));
+    assert.ok(own.clientPem, `the kubelet got its certificate:\n${own.log.slice(-2000)}`);
+    assert.equal(await machineState('worker-k'), 'approved');
+    const otherToken = await mint('worker-l');
+    const other = await kubeletTlsBootstrap(tb, 'worker-m', otherToken, join(work, 'kubelet-m'), 30_000);
+    assert.equal(other.clientPem, undefined, 'no certificate for a name the token was not minted for');
+    const csrs = await client.request<{ items: CertificateSigningRequest[] }>('/apis/certificates.k8s.io/v1/certificatesigningrequests', { action: { verb: 'list', resource: 'certificatesigningrequests' } });
+    const denied = (csrs?.items ?? []).filter((c) => c.spec.username === `system:bootstrap:${otherToken.slice(0, 6)}`);
+    assert.ok(denied.length >= 1, 'the kubelet sent its CSR');
+    for (const c of denied) assert.equal(c.status?.conditions?.find((x) => x.type === 'Denied')?.reason, 'NodeNameMismatch');
+    for (const n of ['worker-k', 'worker-l']) await service.request('DELETE', `/v1/machines/${n}`, { key: admin.key });
   });
 
   it('a kubeadm token is left alone: its CSR is approved by kube-controller-manager as before', async () => {
