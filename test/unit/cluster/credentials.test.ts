@@ -1,13 +1,14 @@
 /** Where credentials come from, in kubectl's order, and what a kubeconfig yields. */
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCredentials, kubeconfigCredentials } from '../../../src/cluster/index.js';
 import { throwsCode } from '../../support/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'joinery-creds-'));
+after(() => rmSync(root, { recursive: true, force: true }));
 
 function kubeconfig(name: string, server: string, user: Record<string, string> = { token: 'tok' }, extra = ''): string {
   const dir = join(root, name);
