@@ -10,6 +10,8 @@
 // interrupted. Missing binaries are built first (`testbed up --build`: 1.20.2 from Debian's source package,
 // the others from Go modules, cached per version). A version that cannot be had on this machine (no Go)
 // is reported as NOT AVAILABLE in the summary; with JOINERY_REQUIRE_ALL_VERSIONS=1 (CI) that fails the run.
+// A run with integration files gets every version's binaries first (`testbed build`), before the unit tests,
+// so that unit tests comparing with the real kubeadm run on a fresh machine instead of skipping.
 // JOINERY_TEST_VERSIONS=v1.30.4,v1.36.3 narrows the versions.
 import { readdirSync, readFileSync, rmSync, statSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,13 +68,6 @@ const integ = files.filter((f) => f.startsWith(join('test', 'integration')));
 const summary = [];
 let failed = false;
 
-if (unit.length > 0) {
-  const t0 = Date.now();
-  const u = runTests(unit, { ...process.env });
-  summary.push(`unit: ${u.pass}/${u.tests} passed, ${u.fail} failed, ${u.skipped} skipped (${seconds(t0)})`);
-  failed ||= u.status !== 0;
-}
-
 const listed = spawnSync(process.execPath, [...joinery, 'testbed', 'versions', '-o', 'json'], { encoding: 'utf8' });
 if (listed.status !== 0) {
   console.error(`joinery testbed versions failed:\n${listed.stderr}`);
@@ -80,6 +75,24 @@ if (listed.status !== 0) {
 }
 const only = (process.env.JOINERY_TEST_VERSIONS ?? '').split(',').filter((v) => v !== '');
 const versions = JSON.parse(listed.stdout).versions.filter((v) => only.length === 0 || only.includes(v.version));
+
+// A full run gets every version's binaries first (built when missing), so that the unit tests that compare
+// with the real kubeadm of each version run instead of skipping on a fresh machine.
+const prepared = new Map();
+if (integ.length > 0) {
+  for (const v of versions.filter((x) => x.available || x.buildable)) {
+    const t0 = Date.now();
+    const b = spawnSync(process.execPath, [...joinery, 'testbed', 'build', '--kubernetes-version', v.version], { stdio: ['ignore', 'ignore', 'inherit'] });
+    prepared.set(v.version, b.status === 0 ? `binaries ready in ${seconds(t0)}` : `binaries FAILED after ${seconds(t0)}`);
+  }
+}
+
+if (unit.length > 0) {
+  const t0 = Date.now();
+  const u = runTests(unit, { ...process.env });
+  summary.push(`unit: ${u.pass}/${u.tests} passed, ${u.fail} failed, ${u.skipped} skipped (${seconds(t0)})`);
+  failed ||= u.status !== 0;
+}
 
 let current;
 const down = () => {
@@ -121,7 +134,7 @@ for (const v of versions) {
   // which must not race with another file's join.
   const i = runTests(integ, { ...process.env, JOINERY_TESTBED_DIR: current, KUBE_BIN: binDir }, ['--test-concurrency=1']);
   down();
-  summary.push(`${v.version} (${v.configApi}): ${i.pass}/${i.tests} passed, ${i.fail} failed, ${i.skipped} skipped (testbed up in ${ready}, tests ${seconds(t1)})`);
+  summary.push(`${v.version} (${v.configApi}): ${i.pass}/${i.tests} passed, ${i.fail} failed, ${i.skipped} skipped (${prepared.get(v.version) ?? 'binaries not prepared'}, testbed up in ${ready}, tests ${seconds(t1)})`);
   failed ||= i.status !== 0;
 }
 

@@ -255,6 +255,52 @@ export function program(io: Io, exit: { code: number }): Command {
     .addOption(outputOption())
     .action((opts: { output: OutputFormat }) => run(async () => (await import('./testbed.js')).testbedVersionsCommand(opts, io))());
 
+  testbed
+    .command('build')
+    .description("make sure a version's binaries (kubeadm, kubelet, kube-apiserver, kube-controller-manager and its etcd) are on this machine: from the cache, ../shared/testbed, or built (1.20.2 from Debian's source package, newer versions from Go modules)")
+    .helpOption('-h, --help', 'show help for a command')
+    .addOption(new Option('--kubernetes-version <v>', 'Kubernetes version of the binaries').default('v1.20.2'))
+    .addOption(outputOption())
+    .action((opts: { kubernetesVersion: string; output: OutputFormat }) => run(async () => (await import('./testbed.js')).testbedBuildCommand(opts, io))());
+  const node = testbed
+    .command('node')
+    .description('testbed nodes: real kubeadm + kubelet + containerd joins, each node in its own mount namespace with a supervisor in systemd\'s place')
+    .helpOption('-h, --help', 'show help for a command');
+  node
+    .command('add')
+    .argument('<name>', 'the node (a DNS label)')
+    .description('start a node (containerd on first use, a mount namespace with tmpfs over /etc/kubernetes, /var/lib/kubelet, /run/kubeadm, /run/cluster-api); with --userdata, run it there and report')
+    .helpOption('-h, --help', 'show help for a command')
+    .addOption(dirOption())
+    .addOption(new Option('--userdata <file>', 'bootstrap data to run in the node: a joinery script or #cloud-config (- for stdin); exit 0 only when it succeeds and the Node registers'))
+    .addOption(new Option('--timeout <duration>', 'how long the bootstrap data may run').default('5m'))
+    .addOption(outputOption())
+    .action((name: string, opts: { dir?: string; userdata?: string; timeout?: string; output: OutputFormat }) => run(async () => (await import('./testbed.js')).testbedNodeAddCommand(name, opts, io))());
+  node
+    .command('run')
+    .argument('<name>', 'the node')
+    .argument('<file>', 'bootstrap data: a joinery script or #cloud-config (- for stdin)')
+    .description("run bootstrap data in a node and report: exit status, the files written with their modes, whether the kubelet's Node registered")
+    .helpOption('-h, --help', 'show help for a command')
+    .addOption(dirOption())
+    .addOption(new Option('--timeout <duration>', 'how long the bootstrap data may run').default('5m'))
+    .addOption(outputOption())
+    .action((name: string, file: string, opts: { dir?: string; timeout?: string; output: OutputFormat }) => run(async () => (await import('./testbed.js')).testbedNodeRunCommand(name, file, opts, io))());
+  node
+    .command('ls')
+    .description("list the testbed's nodes with their supervisor and kubelet state")
+    .helpOption('-h, --help', 'show help for a command')
+    .addOption(dirOption())
+    .addOption(outputOption())
+    .action((opts: { dir?: string; output: OutputFormat }) => run(async () => (await import('./testbed.js')).testbedNodeListCommand(opts, io))());
+  node
+    .command('rm')
+    .argument('<names...>', 'the nodes')
+    .description('stop the nodes (kubelet, supervisor, namespace) and remove their directories; their Node objects stay in the cluster')
+    .helpOption('-h, --help', 'show help for a command')
+    .addOption(dirOption())
+    .action((names: string[], opts: { dir?: string }) => run(async () => (await import('./testbed.js')).testbedNodeRemoveCommand(names, opts, io))());
+
   return root;
 }
 

@@ -6,7 +6,7 @@
  * The flags and pitfalls are those of ../shared/testbed/README.md; what newer releases change is in testbed/README.md.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -391,8 +391,29 @@ function healthz(port: number): Promise<boolean> {
   });
 }
 
-function stopProcesses(state: TestbedState): void {
-  const pids = Object.values(state.pids);
+/**
+ * Records a process started for the testbed after `up` (containerd, a node's supervisor) so that `down` stops
+ * it too: one file per process under `<dir>/pids`, named after it. Each is the leader of its own process group.
+ */
+export function registerTestbedProcess(dir: string, name: string, pid: number): void {
+  mkdirSync(join(dir, 'pids'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, 'pids', name), `${pid}\n`, { mode: 0o600 });
+}
+
+/** The processes recorded with registerTestbedProcess, by name. */
+export function registeredTestbedProcesses(dir: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const pidsDir = join(dir, 'pids');
+  if (!existsSync(pidsDir)) return out;
+  for (const name of readdirSync(pidsDir)) {
+    const pid = Number(readFileSync(join(pidsDir, name), 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0) out[name] = pid;
+  }
+  return out;
+}
+
+/** Stops process groups (SIGTERM, then SIGKILL after 5 s) and returns once they are gone. */
+export function stopProcessGroups(pids: number[]): void {
   for (const pid of pids) {
     try {
       process.kill(-pid, 'SIGTERM');
@@ -418,7 +439,13 @@ function stopProcesses(state: TestbedState): void {
   while (pids.some(processAlive) && Date.now() < killed) spawnSync('sleep', ['0.05']);
 }
 
-/** Stops every process the testbed in `dir` started and removes its directory; false when none was there. */
+function stopProcesses(state: TestbedState): void {
+  // Nodes and containerd first (their kubelets talk to kube-apiserver), then the control plane.
+  stopProcessGroups(Object.values(registeredTestbedProcesses(state.dir)));
+  stopProcessGroups(Object.values(state.pids));
+}
+
+/** Stops every process the testbed in `dir` started (nodes and containerd too) and removes its directory; false when none was there. */
 export function testbedDown(dir: string = defaultTestbedDir()): boolean {
   const state = readTestbedState(dir);
   if (state === undefined) return false;
