@@ -18,8 +18,9 @@ import { NODE_TMPFS_DIRS, supervisorScript, systemctlScript } from './supervisor
 
 /**
  * The preflight checks a testbed node cannot pass, ignored by name (kubeadm refuses `all` in a config file).
- * Seen on this machine with kubeadm 1.20: no crictl, conntrack or iptables, ip_forward 0; the others are what
- * such a host (swap on, cgroup v1, a port taken by another node, no bridge module) may also fail.
+ * Seen on this machine: no crictl, conntrack or iptables, ip_forward 0, cgroup v1 (SystemVerification on 1.35+),
+ * no registry for the control-plane images; the others are what such a host (swap on, a port taken by another
+ * node, no bridge module) may also fail.
  */
 export const TESTBED_PREFLIGHT_ERRORS = [
   'FileExisting-crictl',
@@ -30,6 +31,11 @@ export const TESTBED_PREFLIGHT_ERRORS = [
   'Swap',
   'SystemVerification',
   'Port-10250',
+  // A control-plane join pulls its images from registry.k8s.io, which this machine cannot reach.
+  'ImagePull',
+  // kubeadm 1.30 built with Go 1.26 (testbed/k8s): the check builds "https://[10.96.0.1]:1234/", an IPv4 in
+  // brackets, which newer Go's net/url refuses ("invalid IP-literal"); Go 1.22, kubeadm 1.30's own, accepted it.
+  'HTTPProxyCIDR',
 ] as const;
 
 export interface TestbedNodeInfo {
@@ -38,6 +44,7 @@ export interface TestbedNodeInfo {
   /** The supervisor's pid (the leader of the node's process group; its mount namespace is the node's). */
   pid: number;
   kubeletPort: number;
+  /** Shared by every node (see addTestbedNode). */
   healthzPort: number;
   createdAt: string;
 }
@@ -61,6 +68,8 @@ export interface ScriptResult {
 }
 
 const PREFIX = 'node-';
+/** kubeadm's default KubeletConfiguration healthzPort, which its joins poll on 127.0.0.1. */
+const KUBELET_HEALTHZ_PORT = 10248;
 const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
 
 function nodesDir(state: TestbedState): string {
@@ -337,7 +346,6 @@ export async function addTestbedNode(state: TestbedState, options: { name: strin
     symlinkSync(target, join(dir, 'bin', cmd));
   }
   const kubeletPort = await freePort();
-  const healthzPort = await freePort();
   const minor = minorOf(state.version);
   const flags = [
     `--container-runtime-endpoint=unix://${containerd.socket}`,
@@ -350,7 +358,9 @@ export async function addTestbedNode(state: TestbedState, options: { name: strin
     `--port=${kubeletPort}`,
     '--read-only-port=0',
     '--healthz-bind-address=127.0.0.1',
-    `--healthz-port=${healthzPort}`,
+    // No --healthz-port: kubeadm (1.30 and later for up to 4 min) waits for a healthy kubelet on the healthzPort
+    // of the cluster's kubelet config, 10248 on 127.0.0.1. Nodes share the host's network, so the first kubelet
+    // binds it, the others retry every 5 s (not fatal), and a join sees whichever kubelet holds it.
     `--volume-plugin-dir=${join(dir, 'volume-plugins')}`,
     // 1.31+ refuse cgroup v1 hosts unless told (failCgroupV1).
     ...(minor >= 31 ? ['--fail-cgroupv1=false'] : []),
@@ -366,7 +376,7 @@ export async function addTestbedNode(state: TestbedState, options: { name: strin
   const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', join(dir, 'supervisor.sh')], { cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'ignore'] });
   child.unref();
   if (child.pid === undefined) throw new JoineryError('TESTBED_START_FAILED', `the supervisor of node ${name} did not start`, 'check that unshare(1) works here (root is needed)', { family: 'io' });
-  const info: TestbedNodeInfo = { name, dir, pid: child.pid, kubeletPort, healthzPort, createdAt: new Date().toISOString() };
+  const info: TestbedNodeInfo = { name, dir, pid: child.pid, kubeletPort, healthzPort: KUBELET_HEALTHZ_PORT, createdAt: new Date().toISOString() };
   registerTestbedProcess(state.dir, `${PREFIX}${name}`, child.pid);
   writeFileSync(join(dir, 'node.json'), JSON.stringify(info, null, 2) + '\n', { mode: 0o600 });
   const deadline = Date.now() + 10_000;
