@@ -4,8 +4,9 @@
  *   2. joinery setup (joinery's node group may join, but is not auto-approved)
  *   3. joinery serve (the provisioner) with a fresh API key
  *   4. a machine requested over the API: its token minted, bound to its node name, its bootstrap script rendered
- *   5. the node's part: the script through the real kubeadm, then the kubelet's TLS bootstrap CSR
- *   6. joinery approves the CSR for that name only; the Node registers; joinery revokes the token
+ *   5. the machine: a testbed node (own mount namespace, containerd, the real kubelet) runs the script as served:
+ *      the real kubeadm join, the kubelet's TLS bootstrap, the Node registered by the kubelet
+ *   6. joinery approved the kubelet's CSR for that name only; joinery revokes the token once the Node is there
  * Everything is torn down on exit, on failure and on Ctrl-C.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -13,9 +14,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient, kubeconfigCredentials, listTokenSecrets, type CertificateSigningRequest } from '../src/cluster/index.js';
-import { readTestbedState, type TestbedState } from '../src/testbed/index.js';
+import { addTestbedNode, readTestbedState, testbedNodeSpec, testbedNodesSupported, type TestbedState } from '../src/testbed/index.js';
 import { apiKey, ServeProcess } from '../test/support/serve.js';
-import { awaitCsrDecision, canUnshare, runInNodeNamespace, sendKubeletCsr } from '../test/support/node-side.js';
 import { JOINERY_BIN } from '../test/support/testbed.js';
 
 const started = Date.now();
@@ -61,6 +61,8 @@ function runJoinery(args: string[], tb?: TestbedState): Promise<{ status: number
 }
 
 async function main(): Promise<void> {
+  const supported = testbedNodesSupported();
+  if (!supported.ok) throw new Error(`the demo's machine is a testbed node, and ${supported.reason}`);
   stage(1, 'starting a testbed: a real, kubeadm-shaped control plane on 127.0.0.1');
   const up = await runJoinery(['testbed', 'up', '--build', '--dir', testbedDir]);
   if (up.status !== 0) throw new Error('the testbed did not start');
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
   const config = join(work, 'joinery.yaml');
   writeFileSync(
     config,
-    `listen: 127.0.0.1:0\ntls: {insecureLoopback: true}\nkubeconfig: ${tb.kubeconfig}\napiKeys:\n  - {name: demo, sha256: ${key.sha256}, scope: admin}\nprofiles:\n  worker:\n    role: worker\n    format: script\n    tokenTTL: 15m\n    nodeNamePattern: "worker-[a-z0-9-]+"\n    spec: {}\n`,
+    `listen: 127.0.0.1:0\ntls: {insecureLoopback: true}\nkubeconfig: ${tb.kubeconfig}\napiKeys:\n  - {name: demo, sha256: ${key.sha256}, scope: admin}\nprofiles:\n  worker:\n    role: worker\n    format: script\n    tokenTTL: 15m\n    nodeNamePattern: "worker-[a-z0-9-]+"\n    spec: ${JSON.stringify(testbedNodeSpec(tb))}\n`,
     { mode: 0o600 },
   );
   service = await ServeProcess.start(config);
@@ -92,28 +94,39 @@ async function main(): Promise<void> {
   say(`201 Created: state ${created.body['state']}, token ${created.body['tokenId']}.<secret>, ${userdata.length} bytes of ${created.body['format']}`);
   const token = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/.exec(userdata)?.[0] as string;
 
-  stage(5, "the node's part: its bootstrap script with the real kubeadm, then the kubelet's CSR");
-  if (canUnshare) {
-    const script = join(work, `${name}.sh`);
-    writeFileSync(script, userdata, { mode: 0o600 });
-    const run = runInNodeNamespace(tb, work, script);
-    if (run.status !== 0) throw new Error(`the bootstrap script failed:\n${run.out}`);
-    say('kubeadm: discovery verified cluster-info against the pinned CA, and read the cluster config with the token');
-  } else say('(not root: the script step is skipped; the CSR below still uses the minted token)');
-  const csr = await sendKubeletCsr(tb, work, token, name);
-  say(`kubelet: sent CSR ${csr.name} for CN system:node:${name} with its bootstrap token`);
+  stage(5, `the machine: testbed node ${name} (its own mount namespace, Debian's containerd, the real kubelet) runs the script as served`);
+  const node = await addTestbedNode(tb, { name, log: say });
+  const handedOver = Date.now();
+  let joined: number | undefined;
+  // The provisioner's view while the node joins: the machine's state as it changes.
+  let lastState = '';
+  const watching = (async () => {
+    while (joined === undefined) {
+      const m = await service?.request('GET', `/v1/machines/${name}`, { key: key.key });
+      const st = String(m?.body['state']);
+      if (st !== lastState) say(`joinery: machine ${name} is ${st}`);
+      lastState = st;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  const run = await node.runScript(userdata, {
+    onLine: (line) => {
+      if (/^\[(kubelet-start|discovery|preflight\] Reading)|has joined the cluster/.test(line)) say(`kubeadm: ${line}  (+${((Date.now() - handedOver) / 1000).toFixed(1)} s)`);
+    },
+  });
+  if (run.status !== 0) throw new Error(`the bootstrap script failed (exit ${run.status}):\n${run.output}\n--- kubelet:\n${node.kubeletLog().slice(-3000)}`);
+  const registered = await node.waitNodeRegistered(name, 60_000);
+  joined = Date.now();
+  await watching;
+  if (registered === undefined) throw new Error(`Node ${name} did not register:\n${node.kubeletLog().slice(-3000)}`);
+  say(`kubelet: Node ${name} registered itself, ${((joined - handedOver) / 1000).toFixed(1)} s after the bootstrap data was handed over`);
 
-  stage(6, 'joinery approves the CSR for its own node name; the Node registers; the token is revoked');
-  const decided: CertificateSigningRequest = await awaitCsrDecision(csr.client, csr.name);
-  csr.client.close();
-  const cond = decided.status?.conditions?.[0];
-  say(`CSR ${cond?.type}: ${cond?.reason} (${cond?.message})`);
-  if (cond?.type !== 'Approved') throw new Error('the CSR was not approved');
-  const ca = readFileSync(join(tb.dir, 'pki', 'ca.crt'), 'utf8');
-  const asNode = new KubeClient({ server: tb.server, ca, clientCert: Buffer.from(decided.status?.certificate ?? '', 'base64').toString(), clientKey: csr.keyPem, source: 'node certificate' });
-  await asNode.request('/api/v1/nodes', { method: 'POST', body: { apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'joinery.dev/profile': 'worker' } } }, action: { verb: 'create', resource: 'nodes' } });
-  asNode.close();
-  say(`Node ${name} registered with its own certificate`);
+  stage(6, "joinery approved the real kubelet's CSR for its own node name only, and revokes the token now that the Node is there");
+  const csrs = await client.request<{ items: CertificateSigningRequest[] }>('/apis/certificates.k8s.io/v1/certificatesigningrequests', { action: { verb: 'list', resource: 'certificatesigningrequests' } });
+  const csr = (csrs?.items ?? []).find((c) => c.spec.username === `system:bootstrap:${String(created.body['tokenId'] ?? token.slice(0, 6))}`);
+  const cond = csr?.status?.conditions?.[0];
+  say(`CSR ${csr?.metadata.name} from system:bootstrap:<token id> for CN system:node:${name}: ${cond?.type} (${cond?.reason}: ${cond?.message})`);
+  if (cond?.type !== 'Approved') throw new Error('the CSR was not approved by joinery');
   let last = '';
   for (let i = 0; i < 200; i++) {
     const m = await service.request('GET', `/v1/machines/${name}`, { key: key.key });

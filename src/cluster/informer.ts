@@ -83,6 +83,15 @@ export class Informer<T extends KubeObject> {
     return [...this.store.values()];
   }
 
+  /**
+   * Puts an object this process has just written into the store (read-your-writes: a list right after a create
+   * shows it before its watch event arrives). Nothing is emitted; the watch event replaces it when it comes.
+   */
+  observe(object: T): void {
+    const name = object.metadata.name;
+    if (name !== undefined && !this.store.has(name)) this.store.set(name, object);
+  }
+
   private action(verb: Action['verb']): Action {
     return { verb, resource: this.options.resource, ...(this.options.namespace === undefined ? {} : { namespace: this.options.namespace }) };
   }

@@ -11,12 +11,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient, kubeconfigCredentials, listTokenSecrets, type CertificateSigningRequest } from '../../src/cluster/index.js';
-import { testbedDown, testbedUp } from '../../src/testbed/index.js';
+import { testbedDown, testbedNodeSpec, testbedUp } from '../../src/testbed/index.js';
 import { APPROVED_REASON } from '../../src/provisioner/approval/index.js';
 import { adminClient, joinery, requireTestbed } from '../support/testbed.js';
 import { apiKey, ServeProcess } from '../support/serve.js';
 import { kubeletTlsBootstrap } from '../support/kubelet.js';
-import { awaitCsrDecision, canUnshare, runInNodeNamespace, sendKubeletCsr } from '../support/node-side.js';
+import { awaitCsrDecision, sendKubeletCsr } from '../support/node-side.js';
+import { NodePool, nodesSkip } from '../support/nodes.js';
 
 const tb = requireTestbed();
 const client = adminClient(tb);
@@ -27,6 +28,7 @@ const configFile = join(work, 'joinery.yaml');
 const minted: string[] = [];
 const logs: string[] = [];
 let service: ServeProcess;
+const nodes = new NodePool(tb);
 
 const TOKEN_RE = /\b([a-z0-9]{6})\.([a-z0-9]{16})\b/;
 
@@ -86,7 +88,7 @@ profiles:
     format: script
     tokenTTL: 15m
     nodeNamePattern: "^worker-[a-z0-9-]+$"
-    spec: {}
+    spec: ${JSON.stringify(testbedNodeSpec(tb))}
   edge:
     role: worker
     format: cloud-config
@@ -103,6 +105,7 @@ after(async () => {
     await service.stop();
     logs.push(service.log);
   }
+  nodes.removeAll();
   client.close();
   rmSync(work, { recursive: true, force: true });
 });
@@ -126,8 +129,8 @@ describe('joinery setup', () => {
 });
 
 describe('joinery serve, end to end', () => {
-  it('mints, the node joins with the rendered script, joinery approves its CSR, the Node registers and the token is revoked', async (t) => {
-    if (!canUnshare) return t.skip('needs root and unshare -m');
+  it('mints, a testbed node joins for real with the rendered script, joinery approves the real kubelet, the Node registers and the token is revoked', async (t) => {
+    if (nodesSkip !== undefined) return t.skip(nodesSkip);
     const name = 'worker-a';
     const r = await service.request('POST', '/v1/machines', { key: admin.key, body: { name, profile: 'worker' } });
     assert.equal(r.status, 201, r.text);
@@ -142,23 +145,22 @@ describe('joinery serve, end to end', () => {
     const data = (secrets[0] as { data?: Record<string, string> }).data ?? {};
     assert.equal(Buffer.from(data['auth-extra-groups'] ?? '', 'base64').toString(), 'system:bootstrappers:joinery:nodes');
 
-    // The node: the rendered script with the real kubeadm (discovery, then kubeadm-config read with the token).
-    const script = join(work, `${name}.sh`);
-    writeFileSync(script, userdata, { mode: 0o600 });
-    const run = runInNodeNamespace(tb, work, script);
-    assert.equal(run.status, 0, run.out);
-    assert.match(run.report, /^600 root \/run\/kubeadm\/kubeadm-join-config\.yaml$/m);
+    // The machine: a testbed node runs the bootstrap data as served, with the real kubeadm join and the real kubelet.
+    const node = await nodes.add(name);
+    const run = await node.runScript(userdata);
+    assert.equal(run.status, 0, `${run.output}\n--- kubelet:\n${node.kubeletLog().slice(-3000)}`);
+    assert.match(run.output, /This node has joined the cluster/);
+    assert.equal(run.files.find((f) => f.path === '/run/kubeadm/kubeadm-join-config.yaml')?.mode, '600');
+    const registered = (await node.waitNodeRegistered(name, 60_000)) as { metadata: { labels: Record<string, string> } } | undefined;
+    assert.ok(registered, 'the kubelet registered its Node');
+    assert.equal(registered.metadata.labels['joinery.dev/profile'], 'worker');
 
-    // The kubelet's TLS bootstrap: joinery (not kube-controller-manager) approves it.
-    const csr = await sendKubeletCsr(tb, work, token, name);
-    const decided = await awaitCsrDecision(csr.client, csr.name);
-    csr.client.close();
-    const approved = decided.status?.conditions?.find((c) => c.type === 'Approved');
-    assert.ok(approved, JSON.stringify(decided.status));
-    assert.equal(approved.reason, APPROVED_REASON);
-    assert.equal(await machineState(name), 'approved');
+    // The kubelet's CSR: approved by joinery (not kube-controller-manager), for this name.
+    const csrs = await client.request<{ items: CertificateSigningRequest[] }>('/apis/certificates.k8s.io/v1/certificatesigningrequests', { action: { verb: 'list', resource: 'certificatesigningrequests' } });
+    const mine = (csrs?.items ?? []).filter((c) => c.spec.username === `system:bootstrap:${token.slice(0, 6)}`);
+    assert.equal(mine.length, 1, JSON.stringify(mine.map((c) => c.status)));
+    assert.equal(mine[0]?.status?.conditions?.find((c) => c.type === 'Approved')?.reason, APPROVED_REASON);
 
-    await registerNode(decided, csr.keyPem, name, { 'joinery.dev/profile': 'worker' });
     await eventually('the token to be revoked', async () => ((await machineTokens(name)) === 0 ? true : undefined));
     assert.equal(await machineState(name), 'joined');
     const list = await service.request('GET', '/v1/machines', { key: admin.key });
@@ -166,6 +168,7 @@ describe('joinery serve, end to end', () => {
     const metrics = await service.request('GET', '/metrics');
     assert.match(metrics.text, /joinery_joins_total\{profile="worker"\} 1/);
     assert.match(metrics.text, /joinery_mint_to_join_seconds_count\{profile="worker"\} 1/);
+    nodes.remove(name);
     await deleteNode(name);
   });
 

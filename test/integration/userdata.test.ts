@@ -1,7 +1,7 @@
 /**
- * `joinery userdata` against the real control plane: the worker script run for real as root in a private
- * mount namespace with the real kubeadm (the only seam: its `kubeadm join` runs as `kubeadm join phase
- * preflight --ignore-preflight-errors=all`), and kubeadm's upload-certs both ways.
+ * `joinery userdata` against the real control plane: kubeadm's upload-certs both ways, Secret references,
+ * offline input. The bootstrap data joining for real (worker script and cloud-config, file and token discovery,
+ * the run-once guard, control-plane joins) is in node.test.ts, on testbed nodes with the real kubelet.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,69 +39,7 @@ function assertValidCloudConfig(text: string): void {
   assert.match(r.stdout, /Valid cloud-config/);
 }
 
-/** Runs `script` as root in a private mount namespace with tmpfs over the node's directories and `bin` first on PATH. */
-function inNodeNamespace(script: string, bin: string, report: string): { status: number | null; out: string } {
-  const runner = join(work, `runner-${Math.random().toString(36).slice(2)}.sh`);
-  writeFileSync(
-    runner,
-    `set -e
-for d in /etc/kubernetes /run/kubeadm /run/cluster-api /var/lib/kubelet; do mkdir -p "$d"; mount -t tmpfs -o mode=0755 tmpfs "$d"; done
-set +e
-PATH="${bin}:$PATH" sh "$1"
-rc=$?
-# what the script left behind, with modes, for the test to read after the namespace is gone
-{ echo "rc=$rc"; find /etc/kubernetes /run/kubeadm /run/cluster-api -type f -exec stat -c '%a %U %n' {} \\; ; } > "${report}"
-exit $rc
-`,
-  );
-  const r = spawnSync('unshare', ['-m', 'sh', runner, script], { encoding: 'utf8', timeout: 180_000 });
-  return { status: r.status, out: r.stdout + r.stderr };
-}
-
 describe('userdata on a real cluster', () => {
-  it('the worker script runs for real in a node namespace: files with their modes, kubeadm preflight joins, sentinel written', (t) => {
-    if (!canUnshare) return t.skip('needs root and unshare -m');
-    for (const discovery of ['file', 'token']) {
-      const script = join(work, `worker-${discovery}.sh`);
-      const r = joinery(tb, ['userdata', '--role', 'worker', '--node-name', `script-${discovery}`, '--format', 'script', '--discovery', discovery, '--out', script]);
-      assert.equal(r.status, 0, r.stderr);
-      assert.equal(readFileSync(script).length > 0, true);
-      // The seam: `kubeadm join ...` becomes the real kubeadm's preflight phase of the same config.
-      const bin = join(work, `bin-${discovery}`);
-      mkdirSync(bin);
-      writeFileSync(
-        join(bin, 'kubeadm'),
-        `#!/bin/sh\nif [ "$1" = join ]; then shift; exec "${tb.kubeadm}" join phase preflight --ignore-preflight-errors=all "$@"; fi\nexec "${tb.kubeadm}" "$@"\n`,
-      );
-      chmodSync(join(bin, 'kubeadm'), 0o755);
-      const report = join(work, `report-${discovery}.txt`);
-      const run = inNodeNamespace(script, bin, report);
-      assert.equal(run.status, 0, run.out);
-      const files = readFileSync(report, 'utf8');
-      assert.match(files, /^rc=0$/m);
-      assert.match(files, /^600 root \/run\/kubeadm\/kubeadm-join-config\.yaml$/m, files);
-      assert.match(files, /\/run\/cluster-api\/bootstrap-success\.complete$/m);
-      if (discovery === 'file') assert.match(files, /^600 root \/etc\/kubernetes\/discovery\.kubeconfig$/m, files);
-      // Nothing of the node leaked onto the host: the tmpfs mounts died with the namespace.
-      assert.equal(spawnSync('test', ['-e', '/run/cluster-api/bootstrap-success.complete']).status, 1);
-    }
-  });
-
-  it('the script is a no-op once the node has joined (run-once guard)', (t) => {
-    if (!canUnshare) return t.skip('needs root and unshare -m');
-    const script = join(work, 'guard.sh');
-    assert.equal(joinery(tb, ['userdata', '--role', 'worker', '--node-name', 'guarded', '--format', 'script', '--out', script]).status, 0);
-    const bin = join(work, 'bin-guard');
-    mkdirSync(bin);
-    writeFileSync(join(bin, 'kubeadm'), '#!/bin/sh\necho kubeadm ran >&2\nexit 1\n');
-    chmodSync(join(bin, 'kubeadm'), 0o755);
-    const wrapped = join(work, 'guard-wrapped.sh');
-    writeFileSync(wrapped, `touch /etc/kubernetes/kubelet.conf\nexec sh "${script}"\n`);
-    const run = inNodeNamespace(wrapped, bin, join(work, 'guard-report.txt'));
-    assert.equal(run.status, 0, run.out);
-    assert.ok(!run.out.includes('kubeadm ran'));
-  });
-
   it("joinery reads the kubeadm-certs Secret written by the real kubeadm's upload-certs", async () => {
     const key = 'c0ffee'.repeat(10) + 'abcd';
     const cfg = join(work, 'upload.yaml');

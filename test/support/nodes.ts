@@ -47,6 +47,12 @@ export class NodePool {
     return text;
   }
 
+  /** Removes one node now (its Node object stays in the cluster). */
+  remove(name: string): void {
+    removeTestbedNode(this.tb, name);
+    this.names.delete(name);
+  }
+
   removeAll(): void {
     for (const n of this.names) removeTestbedNode(this.tb, n);
     this.names.clear();

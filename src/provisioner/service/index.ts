@@ -326,6 +326,7 @@ export class Provisioner {
     });
     this.options.metrics.tokensMinted.inc({ profile: profile.name });
     this.options.log.info({ machine: request.name, profile: profile.name, tokenId: minted.token.token.id, format, delivery }, 'machine minted');
+    this.tokens.observe(minted.secret);
     const machine = machineOf(request.name, { token: minted.secret }, this.now()) as Machine;
     if (nonce !== undefined) {
       const url = `${this.options.publicUrl()}/v1/machines/${encodeURIComponent(request.name)}/userdata?nonce=${nonce}`;

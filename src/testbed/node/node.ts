@@ -166,7 +166,7 @@ export class TestbedNode {
    * kubelet first on PATH) and returns its status, output and the files it left. The script file is removed
    * afterwards (bootstrap data holds a token).
    */
-  async runScript(text: string, options: { timeoutMs?: number } = {}): Promise<ScriptResult> {
+  async runScript(text: string, options: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<ScriptResult> {
     this.alive();
     const scripts = join(this.info.dir, 'scripts');
     mkdirSync(scripts, { recursive: true, mode: 0o700 });
@@ -181,8 +181,16 @@ export class TestbedNode {
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let output = '';
-        child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+        let partial = '';
+        const take = (d: Buffer): void => {
+          output += d.toString();
+          if (options.onLine === undefined) return;
+          const lines = (partial + d.toString()).split('\n');
+          partial = lines.pop() ?? '';
+          for (const l of lines) options.onLine(l);
+        };
+        child.stdout.on('data', take);
+        child.stderr.on('data', take);
         const timer = setTimeout(() => {
           output += `\n[testbed node: timed out after ${options.timeoutMs ?? 300_000} ms, killed]\n`;
           try {
@@ -193,6 +201,7 @@ export class TestbedNode {
         }, options.timeoutMs ?? 300_000);
         child.on('close', (status) => {
           clearTimeout(timer);
+          if (partial !== '') options.onLine?.(partial);
           res({ status, output });
         });
       });
@@ -203,7 +212,7 @@ export class TestbedNode {
   }
 
   /** Runs a `#cloud-config` document's bootcmd, write_files and runcmd inside the node (cloud-config.ts). */
-  runCloudConfig(text: string, options: { timeoutMs?: number } = {}): Promise<ScriptResult> {
+  runCloudConfig(text: string, options: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<ScriptResult> {
     return this.runScript(cloudConfigScript(text), options);
   }
 
@@ -248,7 +257,7 @@ export class TestbedNode {
   }
 
   /** Runs bootstrap data: a `#cloud-config` document or a shell script (Ignition runs only at boot, not here). */
-  runUserdata(text: string, options: { timeoutMs?: number } = {}): Promise<ScriptResult> {
+  runUserdata(text: string, options: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<ScriptResult> {
     return userdataKind(text) === 'cloud-config' ? this.runCloudConfig(text, options) : this.runScript(text, options);
   }
 
@@ -369,6 +378,7 @@ export async function addTestbedNode(state: TestbedState, options: { name: strin
       nodeDir: dir,
       kubelet: state.kubelet,
       kubeletFlags: flags,
+      hostname: name,
       // The cluster's certificatesDir and etcd dataDir are host paths of the testbed: a control-plane join in the
       // node writes there, so each node sees its own empty ones.
       privateDirs: [join(state.dir, 'pki'), join(state.dir, 'kubeadm-etcd')],

@@ -21,6 +21,8 @@ export interface SupervisorOptions {
   kubeletFlags: string[];
   /** More directories to hide behind a tmpfs (the testbed's certificatesDir, which a control-plane join writes to). */
   privateDirs?: string[];
+  /** The node's hostname, resolvable in the node as on a real machine (/etc/hosts: 127.0.1.1, Debian's way). */
+  hostname: string;
 }
 
 function quote(s: string): string {
@@ -35,6 +37,8 @@ NODE=${quote(o.nodeDir)}
 for d in ${[...NODE_TMPFS_DIRS, ...(o.privateDirs ?? [])].map(quote).join(' ')}; do
   mkdir -p "$d" && mount -t tmpfs -o mode=0755 tmpfs "$d" || { echo "cannot mount tmpfs on $d" >&2; exit 1; }
 done
+# The node's own /etc/hosts: the host's, plus its name (kubeadm's Hostname check resolves it; without it, DNS times out).
+{ cat /etc/hosts; echo "127.0.1.1 ${o.hostname}"; } > "$NODE/hosts" && mount --bind "$NODE/hosts" /etc/hosts || { echo "cannot mount the node's /etc/hosts" >&2; exit 1; }
 kubelet_pid=
 wanted=1
 starts=0
