@@ -10,7 +10,7 @@
  * Everything is torn down on exit, on failure and on Ctrl-C.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeClient, kubeconfigCredentials, listTokenSecrets, type CertificateSigningRequest } from '../src/cluster/index.js';

@@ -35,10 +35,11 @@ export function supervisorScript(o: SupervisorOptions): string {
 set -u
 NODE=${quote(o.nodeDir)}
 for d in ${[...NODE_TMPFS_DIRS, ...(o.privateDirs ?? [])].map(quote).join(' ')}; do
-  mkdir -p "$d" && mount -t tmpfs -o mode=0755 tmpfs "$d" || { echo "cannot mount tmpfs on $d" >&2; exit 1; }
+  if ! { mkdir -p "$d" && mount -t tmpfs -o mode=0755 tmpfs "$d"; }; then echo "cannot mount tmpfs on $d" >&2; exit 1; fi
 done
 # The node's own /etc/hosts: the host's, plus its name (kubeadm's Hostname check resolves it; without it, DNS times out).
-{ cat /etc/hosts; echo "127.0.1.1 ${o.hostname}"; } > "$NODE/hosts" && mount --bind "$NODE/hosts" /etc/hosts || { echo "cannot mount the node's /etc/hosts" >&2; exit 1; }
+{ cat /etc/hosts; echo "127.0.1.1 ${o.hostname}"; } > "$NODE/hosts"
+if ! mount --bind "$NODE/hosts" /etc/hosts; then echo "cannot mount the node's /etc/hosts" >&2; exit 1; fi
 kubelet_pid=
 wanted=1
 starts=0
@@ -61,6 +62,7 @@ configured() {
 }
 start_kubelet() {
   KUBELET_KUBEADM_ARGS=
+  # shellcheck disable=SC1091
   if [ -f /var/lib/kubelet/kubeadm-flags.env ]; then . /var/lib/kubelet/kubeadm-flags.env; fi
   starts=$((starts+1))
   last_start=$(date +%s)
