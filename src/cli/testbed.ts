@@ -155,12 +155,14 @@ function requireState(options: TestbedOptions): NonNullable<ReturnType<typeof re
 
 /** `testbed build`: makes sure the binaries of a version (Kubernetes and its etcd) are on this machine, building them when missing. */
 export async function testbedBuildCommand(options: { kubernetesVersion: string; output: OutputFormat }, io: Io): Promise<number> {
-  const { kubernetesBinaries, etcdBinary } = await import('../testbed/index.js');
+  const { kubernetesBinaries, etcdBinary, crictlBinary } = await import('../testbed/index.js');
   const t0 = Date.now();
   const log = (line: string): void => io.stderr(`${line}\n`);
   const bin = kubernetesBinaries(options.kubernetesVersion, { build: true, log });
   const etcd = etcdBinary(options.kubernetesVersion, { build: true, log });
-  const report = { version: options.kubernetesVersion, dir: bin.dir, origin: bin.origin, etcd, seconds: Math.round((Date.now() - t0) / 1000) };
+  // crictl for testbed nodes (kubeadm < 1.31 needs it for a control-plane join); not having Go only loses it.
+  const crictl = crictlBinary({ build: true, log }) ?? null;
+  const report = { version: options.kubernetesVersion, dir: bin.dir, origin: bin.origin, etcd, crictl, seconds: Math.round((Date.now() - t0) / 1000) };
   io.stdout(await formatOutput(options.output, report, () => `${bin.dir}\n`));
   return 0;
 }

@@ -209,6 +209,19 @@ export function etcdModuleVersion(): string | undefined {
 }
 
 /**
+ * crictl, built from the Go module testbed/k8s/cri-tools-<version> into the cache (cri-tools is not in Debian 12):
+ * kubeadm before 1.31 pulls a control plane's images through it, and a missing crictl is fatal there.
+ * Built first when `build` is set; undefined when it is not on this machine (nodes then run without it).
+ */
+export function crictlBinary(options: BinariesOptions = {}): string | undefined {
+  const v = goModules('cri-tools-').at(-1);
+  if (v === undefined) return undefined;
+  const bin = join(cacheRoot(), 'cri-tools', v, 'crictl');
+  if (!existsSync(bin) && options.build === true && goVersion() !== undefined) goBuild(`cri-tools-${v}`, options.log);
+  return existsSync(bin) ? bin : undefined;
+}
+
+/**
  * The etcd server for a Kubernetes version: `$JOINERY_ETCD`; for 1.20.2 Debian's `etcd-server` (3.4);
  * for newer releases the etcd built from testbed/k8s's module into the cache (3.5+, what they need),
  * built first when `build` is set.

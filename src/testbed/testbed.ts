@@ -58,7 +58,8 @@ export function defaultTestbedDir(): string {
   return join(tmpdir(), `joinery-testbed-${uid}`);
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1 (free when asked; the caller binds it soon after). */
+export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
@@ -152,7 +153,8 @@ networking:
 `;
 }
 
-function minorOf(version: string): number {
+/** The minor version of `v1.X.Y`. */
+export function minorOf(version: string): number {
   return Number(version.replace(/^v/, '').split('.')[1] ?? 0);
 }
 

@@ -3,6 +3,7 @@
 # upstream source is kept in this repository) into joinery's binary cache:
 #   build.sh vX.Y.Z       kube-apiserver kube-controller-manager kubeadm kubelet -> $CACHE/kubernetes/vX.Y.Z/
 #   build.sh etcd-vX.Y.Z  etcd                                                    -> $CACHE/etcd/vX.Y.Z/
+#   build.sh cri-tools-vX.Y.Z  crictl (kubeadm < 1.31 needs it on a node)         -> $CACHE/cri-tools/vX.Y.Z/
 # $CACHE is $JOINERY_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/joinery (what src/testbed/binaries.ts reads).
 # Each build uses the module of testbed/k8s/<name>/ (go.mod + go.sum, ours); when it is missing it is
 # generated here: k8s.io/kubernetes at the release, every staging module k8s.io/* replaced by the matching
@@ -10,7 +11,7 @@
 # Binaries are static (CGO_ENABLED=0), -trimpath, and carry the version as upstream's hack/lib/version.sh
 # stamps it (kubeadm reads its own version). A complete cache directory is not rebuilt.
 set -euo pipefail
-name=${1:?usage: $0 vX.Y.Z | etcd-vX.Y.Z [--resolve-only]}
+name=${1:?usage: $0 vX.Y.Z | etcd-vX.Y.Z | cri-tools-vX.Y.Z [--resolve-only]}
 resolve_only=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${JOINERY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/joinery}
@@ -29,6 +30,17 @@ case "$name" in
     fi
     pkgs=(go.etcd.io/etcd/server/v3)
     ldflags="-s -w"
+    ;;
+  cri-tools-v*)
+    version=${name#cri-tools-}; out=$cache/cri-tools/$version; cmds=(crictl)
+    [ -x "$out/crictl" ] && { echo "$out (cached)"; exit 0; }
+    mod=$here/cri-tools-$version
+    if [ ! -f "$mod/go.mod" ]; then
+      mkdir -p "$mod"
+      printf 'module joinery.local/testbed/cri-tools\n\ngo 1.24\n\ntool sigs.k8s.io/cri-tools/cmd/crictl\n\nrequire sigs.k8s.io/cri-tools %s\n' "$version" > "$mod/go.mod"
+    fi
+    pkgs=(sigs.k8s.io/cri-tools/cmd/crictl)
+    ldflags="-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$version"
     ;;
   v1.*)
     version=$name; out=$cache/kubernetes/$version; cmds=(kube-apiserver kube-controller-manager kubeadm kubelet)
@@ -64,7 +76,7 @@ case "$name" in
       ldflags+=" -X $p.gitTreeState=clean -X $p.buildDate=${date:-1970-01-01T00:00:00Z}"
     done
     ;;
-  *) echo "build.sh: unknown target $name (vX.Y.Z or etcd-vX.Y.Z)" >&2; exit 2 ;;
+  *) echo "build.sh: unknown target $name (vX.Y.Z, etcd-vX.Y.Z or cri-tools-vX.Y.Z)" >&2; exit 2 ;;
 esac
 
 start=$(date +%s)

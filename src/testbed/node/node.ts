@@ -7,11 +7,11 @@
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { JoineryError } from '../../errors/index.js';
 import { KubeClient, kubeconfigCredentials } from '../../cluster/index.js';
-import { processAlive, registerTestbedProcess, registeredTestbedProcesses, stopProcessGroups, type TestbedState } from '../testbed.js';
+import { freePort, minorOf, processAlive, registerTestbedProcess, registeredTestbedProcesses, stopProcessGroups, type TestbedState } from '../testbed.js';
+import { crictlBinary } from '../binaries.js';
 import { cloudConfigScript } from './cloud-config.js';
 import { ensureContainerd } from './containerd.js';
 import { NODE_TMPFS_DIRS, supervisorScript, systemctlScript } from './supervisor.js';
@@ -76,22 +76,6 @@ function nodesDir(state: TestbedState): string {
   return join(state.dir, 'nodes');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => res(port));
-    });
-  });
-}
-
-function minorOf(version: string): number {
-  return Number(version.replace(/^v/, '').split('.')[1] ?? 0);
-}
-
 /**
  * The machine spec (docs/machine-spec.md) that makes joinery's bootstrap data fit a testbed node: the CRI socket
  * of the testbed's containerd and the preflight errors this machine cannot avoid. Everything else is joinery's own
@@ -138,6 +122,15 @@ export function listTestbedNodes(state: TestbedState): (TestbedNodeInfo & { runn
     });
 }
 
+export interface RunOptions {
+  /** Kills the script (its whole process group) after this long; default 5 min. */
+  timeoutMs?: number;
+  /** Each line of output as it comes. */
+  onLine?: (line: string) => void;
+  /** Kills the script when aborted (a test that has seen what it waited for). */
+  signal?: AbortSignal;
+}
+
 export class TestbedNode {
   constructor(
     readonly state: TestbedState,
@@ -166,7 +159,7 @@ export class TestbedNode {
    * kubelet first on PATH) and returns its status, output and the files it left. The script file is removed
    * afterwards (bootstrap data holds a token).
    */
-  async runScript(text: string, options: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<ScriptResult> {
+  async runScript(text: string, options: RunOptions = {}): Promise<ScriptResult> {
     this.alive();
     const scripts = join(this.info.dir, 'scripts');
     mkdirSync(scripts, { recursive: true, mode: 0o700 });
@@ -191,16 +184,20 @@ export class TestbedNode {
         };
         child.stdout.on('data', take);
         child.stderr.on('data', take);
-        const timer = setTimeout(() => {
-          output += `\n[testbed node: timed out after ${options.timeoutMs ?? 300_000} ms, killed]\n`;
+        const kill = (why: string): void => {
+          output += `\n[testbed node: ${why}, killed]\n`;
           try {
             process.kill(-(child.pid as number), 'SIGKILL');
           } catch {
             // gone meanwhile
           }
-        }, options.timeoutMs ?? 300_000);
+        };
+        const timer = setTimeout(() => kill(`timed out after ${options.timeoutMs ?? 300_000} ms`), options.timeoutMs ?? 300_000);
+        const onAbort = (): void => kill('aborted');
+        options.signal?.addEventListener('abort', onAbort, { once: true });
         child.on('close', (status) => {
           clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
           if (partial !== '') options.onLine?.(partial);
           res({ status, output });
         });
@@ -212,7 +209,7 @@ export class TestbedNode {
   }
 
   /** Runs a `#cloud-config` document's bootcmd, write_files and runcmd inside the node (cloud-config.ts). */
-  runCloudConfig(text: string, options: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<ScriptResult> {
+  runCloudConfig(text: string, options: RunOptions = {}): Promise<ScriptResult> {
     return this.runScript(cloudConfigScript(text), options);
   }
 
@@ -257,7 +254,7 @@ export class TestbedNode {
   }
 
   /** Runs bootstrap data: a `#cloud-config` document or a shell script (Ignition runs only at boot, not here). */
-  runUserdata(text: string, options: { timeoutMs?: number; onLine?: (line: string) => void } = {}): Promise<ScriptResult> {
+  runUserdata(text: string, options: RunOptions = {}): Promise<ScriptResult> {
     return userdataKind(text) === 'cloud-config' ? this.runCloudConfig(text, options) : this.runScript(text, options);
   }
 
@@ -348,9 +345,11 @@ export async function addTestbedNode(state: TestbedState, options: { name: strin
   mkdirSync(join(dir, 'bin'), { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   writeFileSync(join(dir, 'bin', 'systemctl'), systemctlScript(dir), { mode: 0o755 });
+  const crictl = crictlBinary();
   for (const [cmd, target] of [
     ['kubeadm', state.kubeadm],
     ['kubelet', state.kubelet],
+    ...(crictl === undefined ? [] : [['crictl', crictl] as const]),
   ] as const) {
     symlinkSync(target, join(dir, 'bin', cmd));
   }
