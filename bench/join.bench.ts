@@ -3,7 +3,8 @@
  * handed over to the machine to its Node registered by its kubelet, median of RUNS joins each, interleaved:
  *   - kubeadm (baseline): the line of `kubeadm token create --print-join-command`, run as a script on the node
  *     (plus the testbed's --cri-socket and preflight flags); its token's CSR is auto-approved by kube-controller-manager;
- *   - joinery userdata: the worker script of `joinery userdata` (file discovery, token minted per node);
+ *   - joinery userdata: the worker script of `joinery userdata` (file discovery, token minted per node), and the
+ *     same with `--discovery token`;
  *   - joinery serve: the script from POST /v1/machines; the kubelet's CSR approved by joinery's approver, the token
  *     revoked once the Node registers (also timed: mint to revoked).
  * Minting and rendering happen before the clock starts, for all three. Prints the ratios against kubeadm and, as its
@@ -77,13 +78,14 @@ async function main(): Promise<void> {
         return `#!/bin/sh\nset -e\n${line} --node-name ${name} --cri-socket ${sock} --ignore-preflight-errors=${TESTBED_PREFLIGHT_ERRORS.join(',')}\n`;
       },
       userdata: async (name) => run(process.execPath, [joinery, 'userdata', '--role', 'worker', '--node-name', name, '--format', 'script', '--ttl', '15m', '--spec', specFile], env),
+      'userdata-token': async (name) => run(process.execPath, [joinery, 'userdata', '--role', 'worker', '--node-name', name, '--format', 'script', '--ttl', '15m', '--discovery', 'token', '--spec', specFile], env),
       serve: async (name) => {
         const r = await service!.request('POST', '/v1/machines', { key: key.key, body: { name, profile: 'worker' } });
         if (r.status !== 201) throw new Error(`POST /v1/machines: ${r.status} ${r.text}`);
         return r.body['userdata'] as string;
       },
     };
-    const times: Record<string, number[]> = { kubeadm: [], userdata: [], serve: [] };
+    const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
     const revokedAfter: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       for (const [kind, make] of Object.entries(cases)) {
@@ -104,7 +106,8 @@ async function main(): Promise<void> {
     const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
     console.log(`Kubernetes ${tb.version}, ${RUNS} joins each (interleaved), bootstrap data handed over -> Node registered, medians:`);
     console.log(`  kubeadm join line (baseline)     ${s(med['kubeadm']!)}`);
-    console.log(`  joinery userdata script          ${s(med['userdata']!)}   ratio ${(med['userdata']! / med['kubeadm']!).toFixed(2)}`);
+    console.log(`  joinery userdata script          ${s(med['userdata']!)}   ratio ${(med['userdata']! / med['kubeadm']!).toFixed(2)}   (file discovery, the default)`);
+    console.log(`  joinery userdata --discovery token ${s(med['userdata-token']!)} ratio ${(med['userdata-token']! / med['kubeadm']!).toFixed(2)}`);
     console.log(`  joinery serve (joinery approves) ${s(med['serve']!)}   ratio ${(med['serve']! / med['kubeadm']!).toFixed(2)}`);
     console.log(`  joinery serve: hand-over -> token revoked ${s(median(revokedAfter))}`);
     console.log(
@@ -113,9 +116,11 @@ async function main(): Promise<void> {
         runs: RUNS,
         kubeadm_ms: Math.round(med['kubeadm']!),
         userdata_ms: Math.round(med['userdata']!),
+        userdata_token_ms: Math.round(med['userdata-token']!),
         serve_ms: Math.round(med['serve']!),
         serve_revoked_ms: Math.round(median(revokedAfter)),
         userdata_ratio: Number((med['userdata']! / med['kubeadm']!).toFixed(3)),
+        userdata_token_ratio: Number((med['userdata-token']! / med['kubeadm']!).toFixed(3)),
         serve_ratio: Number((med['serve']! / med['kubeadm']!).toFixed(3)),
       }),
     );
