@@ -6,6 +6,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listTestbedNodes, processAlive, registeredTestbedProcesses, type ScriptResult, type TestbedNode } from '../../src/testbed/index.js';
@@ -47,6 +48,9 @@ describe('testbed nodes: real joins with joinery bootstrap data', { skip: nodesS
     };
     const [a, b] = await Promise.all([pool.add('script-file'), pool.add('script-token')]);
     assert.ok(a && b);
+    // Added at once, they share the testbed's one containerd (a second one would escape `testbed down`).
+    const containerds = spawnSync('pgrep', ['-f', `containerd --config ${join(tb.dir, 'containerd', 'config.toml')}`], { encoding: 'utf8' }).stdout.trim().split('\n');
+    assert.deepEqual(containerds, [String(registeredTestbedProcesses(tb.dir)['containerd'])]);
     assert.notEqual(a.info.kubeletPort, b.info.kubeletPort);
     const t0 = Date.now();
     const [ra, rb] = await Promise.all([a.runScript(scripts.file), b.runScript(scripts.token)]);

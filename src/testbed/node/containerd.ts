@@ -4,7 +4,7 @@
  * as ../shared/testbed/README.md records. Every node's kubelet talks to this one socket.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { JoineryError } from '../../errors/index.js';
@@ -55,12 +55,59 @@ function socketAnswers(socket: string): Promise<boolean> {
   });
 }
 
-/** The containerd of `state`'s testbed, started on first use (and stopped by `testbed down`). */
-export async function ensureContainerd(state: TestbedState, log: (line: string) => void = () => undefined): Promise<Containerd> {
+/** Starts in progress in this process, by testbed directory (nodes added at once share one start). */
+const starting = new Map<string, Promise<Containerd>>();
+
+/**
+ * The containerd of `state`'s testbed, started on first use (and stopped by `testbed down`). Concurrent callers,
+ * in this process or in others (a lock file), get the same one: a second containerd would be left unrecorded.
+ */
+export function ensureContainerd(state: TestbedState, log: (line: string) => void = () => undefined): Promise<Containerd> {
+  const pending = starting.get(state.dir);
+  if (pending !== undefined) return pending;
+  const p = withStartLock(state, log).finally(() => starting.delete(state.dir));
+  starting.set(state.dir, p);
+  return p;
+}
+
+async function running(state: TestbedState): Promise<Containerd | undefined> {
+  const socket = join(containerdDir(state), 'containerd.sock');
+  const known = registeredTestbedProcesses(state.dir)[NAME];
+  return known !== undefined && processAlive(known) && (await socketAnswers(socket)) ? { socket, pid: known } : undefined;
+}
+
+async function withStartLock(state: TestbedState, log: (line: string) => void): Promise<Containerd> {
+  const dir = containerdDir(state);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const lock = join(dir, 'start.lock');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const up = await running(state);
+    if (up !== undefined) return up;
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch {
+      // Another process is starting it; a lock older than a minute is left from a crash.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 60_000) rmSync(lock, { force: true });
+      } catch {
+        // gone meanwhile
+      }
+      if (Date.now() > deadline) throw new JoineryError('TESTBED_TIMEOUT', `another process holds ${lock} and containerd did not come up`, `remove ${lock} if no joinery process is starting nodes`, { family: 'io' });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return (await running(state)) ?? (await start(state, log));
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+async function start(state: TestbedState, log: (line: string) => void): Promise<Containerd> {
   const dir = containerdDir(state);
   const socket = join(dir, 'containerd.sock');
-  const known = registeredTestbedProcesses(state.dir)[NAME];
-  if (known !== undefined && processAlive(known) && (await socketAnswers(socket))) return { socket, pid: known };
   const bin = spawnSync('sh', ['-c', 'command -v containerd'], { encoding: 'utf8' }).stdout.trim();
   if (bin === '' || spawnSync('sh', ['-c', 'command -v runc']).status !== 0) {
     throw new JoineryError('TESTBED_NO_CONTAINERD', 'containerd and runc are needed for testbed nodes and are not installed', 'install them: bash scripts/install-deps.sh (Debian packages containerd and runc)', {
