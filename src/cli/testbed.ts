@@ -36,12 +36,7 @@ export function testbedDownCommand(options: TestbedOptions, io: Io): number {
 }
 
 export function testbedEnvCommand(options: TestbedOptions, io: Io): number {
-  const dir = options.dir ?? defaultTestbedDir();
-  const state = readTestbedState(dir);
-  if (state === undefined) {
-    throw new JoineryError('TESTBED_NOT_UP', `no testbed is up in ${dir}`, `start one: joinery testbed up${options.dir === undefined ? '' : ` --dir ${dir}`}`, { family: 'usage' });
-  }
-  io.stdout(testbedEnv(state));
+  io.stdout(testbedEnv(requireState(options)));
   return 0;
 }
 

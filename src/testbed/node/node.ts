@@ -6,7 +6,7 @@
  * Its files live in `<testbed>/nodes/<name>`; `testbed down` stops every node (registerTestbedProcess).
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JoineryError } from '../../errors/index.js';
 import { KubeClient, kubeconfigCredentials } from '../../cluster/index.js';
@@ -334,6 +334,8 @@ export async function addTestbedNode(state: TestbedState, options: { name: strin
   if (!NAME_RE.test(name)) {
     throw new JoineryError('TESTBED_NODE_NAME', `node name ${JSON.stringify(name)} is not a DNS label of at most 40 characters`, 'use lower-case letters, digits and dashes, e.g. worker-1', { family: 'usage' });
   }
+  const supported = testbedNodesSupported();
+  if (!supported.ok) throw new JoineryError('TESTBED_NODES_UNSUPPORTED', `testbed nodes cannot run here: ${supported.reason}`, 'run as root on Linux after bash scripts/install-deps.sh', { family: 'usage' });
   const dir = join(nodesDir(state), name);
   const existing = readInfo(dir);
   if (existing !== undefined && processAlive(existing.pid)) {
@@ -373,16 +375,19 @@ export async function addTestbedNode(state: TestbedState, options: { name: strin
     // 1.31+ refuse cgroup v1 hosts unless told (failCgroupV1).
     ...(minor >= 31 ? ['--fail-cgroupv1=false'] : []),
   ];
-  writeFileSync(join(dir, 'supervisor.sh'), supervisorScript({
-      nodeDir: dir,
-      kubelet: state.kubelet,
-      kubeletFlags: flags,
-      hostname: name,
-      // The cluster's certificatesDir and etcd dataDir are host paths of the testbed: a control-plane join in the
-      // node writes there, so each node sees its own empty ones.
-      privateDirs: [join(state.dir, 'pki'), join(state.dir, 'kubeadm-etcd')],
-    }), { mode: 0o700 });
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', join(dir, 'supervisor.sh')], { cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'ignore'] });
+  const supervisor = supervisorScript({
+    nodeDir: dir,
+    kubelet: state.kubelet,
+    kubeletFlags: flags,
+    hostname: name,
+    // The cluster's certificatesDir and etcd dataDir are host paths of the testbed: a control-plane join in the
+    // node writes there, so each node sees its own empty ones.
+    privateDirs: [join(state.dir, 'pki'), join(state.dir, 'kubeadm-etcd')],
+  });
+  writeFileSync(join(dir, 'supervisor.sh'), supervisor, { mode: 0o700 });
+  const logFd = openSync(join(dir, 'supervisor.log'), 'a', 0o600);
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', join(dir, 'supervisor.sh')], { cwd: dir, detached: true, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
   child.unref();
   if (child.pid === undefined) throw new JoineryError('TESTBED_START_FAILED', `the supervisor of node ${name} did not start`, 'check that unshare(1) works here (root is needed)', { family: 'io' });
   const info: TestbedNodeInfo = { name, dir, pid: child.pid, kubeletPort, healthzPort: KUBELET_HEALTHZ_PORT, createdAt: new Date().toISOString() };
@@ -392,7 +397,8 @@ export async function addTestbedNode(state: TestbedState, options: { name: strin
   while (!existsSync(join(dir, 'status'))) {
     if (!processAlive(child.pid) || Date.now() > deadline) {
       stopProcessGroups([child.pid]);
-      throw new JoineryError('TESTBED_START_FAILED', `node ${name}: the supervisor could not set up the node's mount namespace`, 'testbed nodes need root and unshare(1) with mount namespaces', { family: 'io' });
+      const why = existsSync(join(dir, 'supervisor.log')) ? readFileSync(join(dir, 'supervisor.log'), 'utf8').trim() : '';
+      throw new JoineryError('TESTBED_START_FAILED', `node ${name}: the supervisor could not set up the node's mount namespace${why === '' ? '' : `: ${why}`}`, 'testbed nodes need root and unshare(1) with mount namespaces', { family: 'io' });
     }
     await new Promise((r) => setTimeout(r, 50));
   }
