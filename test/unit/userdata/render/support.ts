@@ -5,7 +5,7 @@
  * really run.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -21,8 +21,16 @@ export function missing(...tools: string[]): string | undefined {
   return absent.length === 0 ? undefined : `${absent.join(', ')} not installed`;
 }
 
+const made: string[] = [];
+// Temporary directories go when the test process ends, whatever the test did with them.
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 export function tempDir(prefix = 'joinery-render-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 export interface ToolResult {
@@ -38,9 +46,13 @@ export function run(cmd: string, args: string[], input?: string | Uint8Array): T
 /** cloud-init's own schema check of a cloud-config document; a jinja header line is dropped first (the check refuses it). */
 export function cloudInitSchema(doc: string): ToolResult {
   const dir = tempDir();
-  const file = join(dir, 'user-data.yaml');
-  writeFileSync(file, doc.replace(/^## template: jinja\n/, ''));
-  return run('cloud-init', ['schema', '-c', file]);
+  try {
+    const file = join(dir, 'user-data.yaml');
+    writeFileSync(file, doc.replace(/^## template: jinja\n/, ''));
+    return run('cloud-init', ['schema', '-c', file]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function cloudInitValid(r: ToolResult): boolean {
@@ -48,9 +60,14 @@ export function cloudInitValid(r: ToolResult): boolean {
 }
 
 export function ignitionValidate(doc: string): ToolResult {
-  const file = join(tempDir(), 'config.ign');
-  writeFileSync(file, doc);
-  return run('ignition-validate', [file]);
+  const dir = tempDir();
+  try {
+    const file = join(dir, 'config.ign');
+    writeFileSync(file, doc);
+    return run('ignition-validate', [file]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function shellcheck(script: string): ToolResult {
@@ -134,6 +151,7 @@ for name in sys.argv[1:]:
 print(json.dumps(out))
 `;
   const r = spawnSync('/usr/bin/python3', ['-c', py, ...files], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  rmSync(dir, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as { path: string; permissions: string | null; append: boolean; hex: string }[][];
 }
