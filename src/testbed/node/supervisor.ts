@@ -48,7 +48,7 @@ stop_kubelet() {
   if [ -n "$kubelet_pid" ]; then
     kill "$kubelet_pid" 2>/dev/null
     i=0
-    while kill -0 "$kubelet_pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+    while running && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
     kill -9 "$kubelet_pid" 2>/dev/null
     wait "$kubelet_pid" 2>/dev/null
     echo "$(date +%s) kubelet stopped" >> "$NODE/supervisor.log"
