@@ -74,14 +74,16 @@ start_kubelet() {
 }
 echo ready > "$NODE/status"
 while [ ! -e "$NODE/ctl/shutdown" ]; do
+  : > "$NODE/served"
   for req in "$NODE"/ctl/req.*; do
     [ -e "$req" ] || continue
+    # An explicit start or restart is not held back by RestartSec.
     case "$(cat "$req")" in
       stop) wanted=0; stop_kubelet ;;
-      start) wanted=1 ;;
-      restart) wanted=1; stop_kubelet ;;
+      start) wanted=1; last_start=0 ;;
+      restart) wanted=1; stop_kubelet; last_start=0 ;;
     esac
-    rm -f "$req"
+    printf '%s\n' "$req" >> "$NODE/served"
   done
   if [ "$wanted" = 1 ] && ! running && configured; then
     if [ -n "$kubelet_pid" ]; then
@@ -94,6 +96,8 @@ while [ ! -e "$NODE/ctl/shutdown" ]; do
   fi
   if running; then state=active; else state=inactive; fi
   echo "$state $starts" > "$NODE/status.tmp" && mv "$NODE/status.tmp" "$NODE/status"
+  # Answered only now, as systemctl returns once the job is done: the status above already shows its result.
+  while IFS= read -r req; do rm -f "$req"; done < "$NODE/served"
   sleep 0.2
 done
 stop_kubelet
