@@ -10,6 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readTestbedState, testbedDown, testbedUp, type TestbedState } from '../dist/testbed/index.js';
+import { median } from './harness.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
 const root = resolve(import.meta.dirname, '..');
@@ -20,12 +21,6 @@ function timeOnce(cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr?.toString()}`);
   return ms;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 async function main(): Promise<void> {

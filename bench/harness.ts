@@ -36,3 +36,10 @@ export function measure(name: string, fn: () => unknown, ms = 1000, warmupMs = 2
 export function rate(opsPerSec: number): string {
   return Math.round(opsPerSec).toLocaleString('en-US');
 }
+
+/** The median of `xs` (the mean of the middle two for an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}

@@ -17,16 +17,11 @@ import { join, resolve } from 'node:path';
 import { addTestbedNode, removeTestbedNode, TESTBED_PREFLIGHT_ERRORS, testbedDown, testbedNodeSpec, testbedNodesSupported, testbedUp, type TestbedNode, type TestbedState } from '../dist/testbed/index.js';
 import { KubeClient, kubeconfigCredentials, listTokenSecrets } from '../dist/cluster/index.js';
 import { apiKey, ServeProcess } from '../test/support/serve.js';
+import { median } from './harness.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const root = resolve(import.meta.dirname, '..');
 const joinery = join(root, 'bin/joinery');
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): string {
   const r = spawnSync(cmd, args, { env, encoding: 'utf8' });

@@ -3,7 +3,7 @@
  * of its own (root, state and socket under `<testbed>/containerd`, the native snapshotter, empty CNI dirs),
  * as ../shared/testbed/README.md records. Every node's kubelet talks to this one socket.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -53,6 +53,18 @@ function socketAnswers(socket: string): Promise<boolean> {
     s.once('connect', () => (s.destroy(), res(true)));
     s.once('error', () => res(false));
   });
+}
+
+/** Where `cmd` is on $PATH, or undefined. */
+export function commandPath(cmd: string): string | undefined {
+  for (const d of (process.env['PATH'] ?? '/usr/bin:/bin').split(':')) {
+    try {
+      if (statSync(join(d, cmd)).isFile()) return join(d, cmd);
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
 }
 
 /** Starts in progress in this process, by testbed directory (nodes added at once share one start). */
@@ -108,8 +120,8 @@ async function withStartLock(state: TestbedState, log: (line: string) => void): 
 async function start(state: TestbedState, log: (line: string) => void): Promise<Containerd> {
   const dir = containerdDir(state);
   const socket = join(dir, 'containerd.sock');
-  const bin = spawnSync('sh', ['-c', 'command -v containerd'], { encoding: 'utf8' }).stdout.trim();
-  if (bin === '' || spawnSync('sh', ['-c', 'command -v runc']).status !== 0) {
+  const bin = commandPath('containerd');
+  if (bin === undefined || commandPath('runc') === undefined) {
     throw new JoineryError('TESTBED_NO_CONTAINERD', 'containerd and runc are needed for testbed nodes and are not installed', 'install them: bash scripts/install-deps.sh (Debian packages containerd and runc)', {
       family: 'usage',
     });

@@ -6,14 +6,14 @@
  * Its files live in `<testbed>/nodes/<name>`; `testbed down` stops every node (registerTestbedProcess).
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JoineryError } from '../../errors/index.js';
 import { KubeClient, kubeconfigCredentials } from '../../cluster/index.js';
 import { freePort, minorOf, processAlive, registerTestbedProcess, registeredTestbedProcesses, stopProcessGroups, type TestbedState } from '../testbed.js';
 import { crictlBinary } from '../binaries.js';
 import { cloudConfigScript } from './cloud-config.js';
-import { ensureContainerd } from './containerd.js';
+import { commandPath, ensureContainerd } from './containerd.js';
 import { NODE_TMPFS_DIRS, supervisorScript, systemctlScript } from './supervisor.js';
 
 /**
@@ -100,6 +100,16 @@ function readInfo(dir: string): TestbedNodeInfo | undefined {
   return JSON.parse(readFileSync(file, 'utf8')) as TestbedNodeInfo;
 }
 
+/** The supervisor's status file of the node in `dir`: kubelet.service active or inactive, and its start count. */
+function readKubeletStatus(dir: string): { state: string; starts: number } {
+  try {
+    const [s, n] = readFileSync(join(dir, 'status'), 'utf8').trim().split(' ');
+    return { state: s ?? 'unknown', starts: Number(n ?? 0) };
+  } catch {
+    return { state: 'unknown', starts: 0 };
+  }
+}
+
 /** The nodes of `state`'s testbed, with whether their supervisor still runs. */
 export function listTestbedNodes(state: TestbedState): (TestbedNodeInfo & { running: boolean; kubelet: string })[] {
   const dir = nodesDir(state);
@@ -110,15 +120,7 @@ export function listTestbedNodes(state: TestbedState): (TestbedNodeInfo & { runn
       const info = readInfo(join(dir, name));
       if (info === undefined) return [];
       const running = processAlive(info.pid);
-      let kubelet = 'stopped';
-      if (running) {
-        try {
-          kubelet = readFileSync(join(info.dir, 'status'), 'utf8').split(' ')[0]?.trim() ?? 'unknown';
-        } catch {
-          kubelet = 'unknown';
-        }
-      }
-      return [{ ...info, running, kubelet }];
+      return [{ ...info, running, kubelet: running ? readKubeletStatus(info.dir).state : 'stopped' }];
     });
 }
 
@@ -266,12 +268,7 @@ export class TestbedNode {
 
   /** kubelet.service as the supervisor sees it: active or inactive, and how many times it was started. */
   kubeletStatus(): { state: string; starts: number } {
-    try {
-      const [s, n] = readFileSync(join(this.info.dir, 'status'), 'utf8').trim().split(' ');
-      return { state: s ?? 'unknown', starts: Number(n ?? 0) };
-    } catch {
-      return { state: 'unknown', starts: 0 };
-    }
+    return readKubeletStatus(this.info.dir);
   }
 
   /** `systemctl <verb> kubelet` on the node. */
@@ -447,14 +444,7 @@ export function removeTestbedNodes(state: TestbedState): number {
 export function testbedNodesSupported(): { ok: true } | { ok: false; reason: string } {
   if (process.getuid?.() !== 0) return { ok: false, reason: 'testbed nodes need root (mount namespaces, tmpfs mounts)' };
   for (const cmd of ['containerd', 'runc', 'nsenter', 'unshare']) {
-    const found = (process.env['PATH'] ?? '/usr/bin:/bin').split(':').some((d) => {
-      try {
-        return statSync(join(d, cmd)).isFile();
-      } catch {
-        return false;
-      }
-    });
-    if (!found) return { ok: false, reason: `${cmd} is not installed (bash scripts/install-deps.sh installs it)` };
+    if (commandPath(cmd) === undefined) return { ok: false, reason: `${cmd} is not installed (bash scripts/install-deps.sh installs it)` };
   }
   return { ok: true };
 }
