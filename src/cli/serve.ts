@@ -69,8 +69,17 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
   const logger = provisionerLogger();
   const metrics = provisionerMetrics();
   let publicUrl = '';
+  const { KubeClient, LeaderElector } = await import('../cluster/index.js');
+  // API requests fail fast (503, Retry-After) while kube-apiserver is away: two tries, 5 s each at most.
+  const requestClient = new KubeClient(client.credentials, { attempts: 2, baseDelayMs: 100, maxDelayMs: 300 });
+  requestClient.timeoutMs = 5000;
+  const election = config.leaderElection;
+  const leaseClient = new KubeClient(client.credentials, { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 });
+  leaseClient.timeoutMs = Math.max(1000, Math.floor((election.renewDeadlineSeconds * 1000) / 2));
   const provisioner = new Provisioner({
     client,
+    requestClient,
+    leading: false,
     config,
     log: logger,
     metrics,
@@ -78,8 +87,26 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
     ...(expiredRetentionMs === undefined ? {} : { expiredRetentionMs }),
     ...(tls === undefined ? {} : { servingCaPem: lastCertificate(tls.cert) as string }),
   });
+  const { hostname } = await import('node:os');
+  const { randomUUID } = await import('node:crypto');
+  const identity = `${process.env['POD_NAME'] || hostname()}_${randomUUID().slice(0, 8)}`;
+  const leaseNamespace = election.namespace ?? (process.env['POD_NAMESPACE'] || 'kube-system');
+  const elector = new LeaderElector({
+    client: leaseClient,
+    namespace: leaseNamespace,
+    name: election.name,
+    identity,
+    leaseDurationMs: election.leaseDurationSeconds * 1000,
+    renewDeadlineMs: election.renewDeadlineSeconds * 1000,
+    retryPeriodMs: election.retryPeriodSeconds * 1000,
+    onStartedLeading: () => provisioner.lead(true),
+    onStoppedLeading: () => provisioner.lead(false),
+    onError: (e) => logger.warn({ code: e.code, lease: `${leaseNamespace}/${election.name}` }, `leader election: ${e.message}`),
+  });
   io.stderr('joinery serve: syncing with the cluster (tokens, CSRs, Nodes)...\n');
   await provisioner.start();
+  elector.start();
+  logger.info({ identity, lease: `${leaseNamespace}/${election.name}`, leaseDurationSeconds: election.leaseDurationSeconds }, 'campaigning for the leader lease');
   const app = await provisionerServer({ provisioner, metrics, version: VERSION, logger, ...(tls === undefined ? {} : { tls }) });
   await app.listen({ host: config.listen.host, port: config.listen.port });
   const address = app.server.address();
@@ -108,7 +135,10 @@ export async function serve(options: ServeOptions, io: Io): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await app.close();
+  await elector.stop();
   await provisioner.stop();
   client.close();
+  requestClient.close();
+  leaseClient.close();
   return 0;
 }

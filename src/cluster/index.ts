@@ -16,3 +16,4 @@ export function connect(options: CredentialsOptions = {}): KubeClient {
 export * from './join.js';
 export { Informer, type InformerEventType, type InformerOptions, type KubeObject } from './informer.js';
 export * from './nodes.js';
+export { LeaderElector, leaseExpiry, microTime, type Lease, type LeaseSpec, type LeaderElectionOptions } from './lease.js';

@@ -6,7 +6,7 @@
  */
 import { parseClusterInfoKubeconfig } from '../discovery/index.js';
 import { bundleCertificates, caPin } from '../pki/index.js';
-import { bootstrapToken, tokenSecret, tokenString, type BootstrapToken } from '../token/index.js';
+import { bootstrapToken, generateBootstrapToken, tokenSecret, tokenString, type BootstrapToken } from '../token/index.js';
 import { clusterInfoConfigMap, createTokenSecret, serverVersion, type StoredSecret } from './api.js';
 import type { KubeClient } from './client.js';
 
@@ -52,11 +52,14 @@ export interface MintOptions {
   /** auth-extra-groups (default: kubeadm's default node group). */
   groups?: string[];
   now?: Date;
+  /** The token's public id (6 of [a-z0-9]); default random. The secret part is always random. */
+  tokenId?: string;
 }
 
 /** Mints a token for one node: usages [authentication] for file discovery, [signing, authentication] for token discovery. */
 export async function mintNodeToken(client: KubeClient, options: MintOptions): Promise<{ token: BootstrapToken; text: string; secret: StoredSecret }> {
   const token = bootstrapToken({
+    ...(options.tokenId === undefined ? {} : { token: `${options.tokenId}.${generateBootstrapToken().split('.')[1] as string}` }),
     ttl: options.ttl ?? '1h',
     usages: options.discovery === 'file' ? ['authentication'] : ['signing', 'authentication'],
     description: options.description ?? `joinery: join token for node ${options.nodeName}`,

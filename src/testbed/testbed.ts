@@ -32,6 +32,8 @@ export interface TestbedState {
   ports: { etcdClient: number; etcdPeer: number; apiserver: number; controllerManager: number };
   /** Process-group leaders started by `up`, by name. */
   pids: Record<string, number>;
+  /** How each of them was started (no secrets: flags name files), so that one can be restarted. */
+  commands?: Record<string, { cmd: string; args: string[] }>;
   clusterName: string;
   startedAt: string;
 }
@@ -162,6 +164,8 @@ interface Started {
   name: string;
   pid: number;
   log: string;
+  cmd: string;
+  args: string[];
 }
 
 function start(dir: string, name: string, cmd: string, args: string[]): Started {
@@ -171,7 +175,7 @@ function start(dir: string, name: string, cmd: string, args: string[]): Started 
   closeSync(fd);
   child.unref();
   if (child.pid === undefined) throw new JoineryError('TESTBED_START_FAILED', `${name} did not start`, `see ${log}`, { family: 'io' });
-  return { name, pid: child.pid, log };
+  return { name, pid: child.pid, log, cmd, args };
 }
 
 function kubeadm(bin: KubernetesBinaries, dir: string, args: string[]): void {
@@ -243,6 +247,7 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
   const record = (s: Started): void => {
     started.push(s);
     state.pids[s.name] = s.pid;
+    state.commands = { ...state.commands, [s.name]: { cmd: s.cmd, args: s.args } };
     writeState(state);
   };
   writeState(state);
@@ -461,3 +466,32 @@ export function testbedEnv(state: TestbedState): string {
   return `KUBECONFIG=${state.kubeconfig}\nKUBE_BIN=${state.binDir}\n`;
 }
 
+
+/**
+ * Stops one control-plane process of the testbed (`kube-apiserver`, `kube-controller-manager`, `etcd`) and
+ * returns once it is gone: for tests of what joinery does while the cluster is away.
+ */
+export function stopTestbedProcess(state: TestbedState, name: string): void {
+  const pid = state.pids[name];
+  if (pid === undefined) throw new JoineryError('TESTBED_NO_PROCESS', `the testbed has no process ${name}`, `one of: ${Object.keys(state.pids).join(', ')}`, { family: 'usage' });
+  stopProcessGroups([pid]);
+}
+
+/** Starts a process stopped with stopTestbedProcess again, as `up` started it; resolves once kube-apiserver is ready again. */
+export async function startTestbedProcess(state: TestbedState, name: string, timeoutMs = 60_000): Promise<TestbedState> {
+  const command = state.commands?.[name];
+  if (command === undefined) throw new JoineryError('TESTBED_NO_PROCESS', `the testbed has no command for ${name}`, 'restart the testbed (joinery testbed down; up)', { family: 'usage' });
+  const pid = state.pids[name];
+  if (pid !== undefined && processAlive(pid)) throw new JoineryError('TESTBED_PROCESS_RUNNING', `${name} is still running (pid ${pid})`, 'stop it first', { family: 'usage' });
+  const s = start(state.dir, name, command.cmd, command.args);
+  state.pids[name] = s.pid;
+  writeState(state);
+  const client = new KubeClient(kubeconfigCredentials(state.kubeconfig), { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 });
+  client.timeoutMs = 5000;
+  try {
+    await waitFor(`${name} to be back (kube-apiserver /readyz)`, Date.now() + timeoutMs, [s], async () => (await client.request<string>('/readyz', { raw: true, action: { verb: 'get', resource: 'nonResourceURL /readyz' } })) === 'ok');
+  } finally {
+    client.close();
+  }
+  return state;
+}

@@ -16,6 +16,8 @@ export {
   MAX_TOKEN_TTL_SECONDS,
   DEFAULT_NODE_NAME_PATTERN,
   EXAMPLE_API_KEY,
+  DEFAULT_RATE_LIMIT,
+  DEFAULT_LEADER_ELECTION,
 } from './parse.js';
 export {
   API_KEY_SCOPES,
@@ -24,6 +26,8 @@ export {
   type ApiKeyScope,
   type FileTls,
   type InsecureLoopbackTls,
+  type LeaderElectionConfig,
+  type RateLimit,
   type ListenAddress,
   type Profile,
   type ProfileRole,

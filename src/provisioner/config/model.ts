@@ -40,6 +40,27 @@ export interface ApiKey {
   scope: ApiKeyScope;
   /** The profiles a `provisioner` key may use (each exists); empty for `admin`, which may use all. */
   profiles: string[];
+  /** Requests per second this key may make (token bucket); from the top-level `rateLimit` unless set. */
+  rateLimit: RateLimit;
+}
+
+/** A token bucket: `requestsPerSecond` on average, bursts of up to `burst`. */
+export interface RateLimit {
+  requestsPerSecond: number;
+  burst: number;
+}
+
+/**
+ * Leader election among replicas (a coordination.k8s.io Lease): only the leader runs the CSR approver,
+ * the revoker and the collector of expired tokens; every replica serves the API.
+ */
+export interface LeaderElectionConfig {
+  /** Omitted: $POD_NAMESPACE, else kube-system. */
+  namespace?: string;
+  name: string;
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
 }
 
 /** A kind of machine the service mints: role, bootstrap-data format, token lifetime, allowed names, spec. */
@@ -70,4 +91,5 @@ export interface ProvisionerConfig {
   publicUrl?: string;
   apiKeys: ApiKey[];
   profiles: Record<string, Profile>;
+  leaderElection: LeaderElectionConfig;
 }

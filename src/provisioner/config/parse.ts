@@ -19,7 +19,9 @@ import {
   type ListenAddress,
   type Profile,
   type ProfileRole,
+  type LeaderElectionConfig,
   type ProvisionerConfig,
+  type RateLimit,
   type TlsConfig,
 } from './model.js';
 
@@ -45,9 +47,15 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 type Segment = string | number;
 
-const TOP_FIELDS = ['listen', 'tls', 'kubeconfig', 'context', 'publicUrl', 'apiKeys', 'profiles'] as const;
+const TOP_FIELDS = ['listen', 'tls', 'kubeconfig', 'context', 'publicUrl', 'apiKeys', 'profiles', 'rateLimit', 'leaderElection'] as const;
+const RATE_LIMIT_FIELDS = ['requestsPerSecond', 'burst'] as const;
+const LEADER_ELECTION_FIELDS = ['namespace', 'name', 'leaseDuration', 'renewDeadline', 'retryPeriod'] as const;
+/** Each API key's rate limit unless the file says otherwise: 50 requests per second, bursts of 100. */
+export const DEFAULT_RATE_LIMIT: RateLimit = { requestsPerSecond: 50, burst: 100 };
+/** client-go's defaults for controllers: a 15 s lease, renewed within 10 s, tried every 2 s. */
+export const DEFAULT_LEADER_ELECTION: LeaderElectionConfig = { name: 'joinery-provisioner', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 };
 const TLS_FIELDS = ['insecureLoopback', 'certFile', 'keyFile'] as const;
-const API_KEY_FIELDS = ['name', 'sha256', 'scope', 'profiles'] as const;
+const API_KEY_FIELDS = ['name', 'sha256', 'scope', 'profiles', 'rateLimit'] as const;
 const PROFILE_FIELDS = ['role', 'format', 'tokenTTL', 'nodeNamePattern', 'spec'] as const;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -240,7 +248,7 @@ export function parseProvisionerConfig(text: string, source: string): Provisione
 
   const listen = listenOf(r, root);
   const tls = tlsOf(r, root, listen);
-  const config: ProvisionerConfig = { listen, tls, apiKeys: [], profiles: {} };
+  const config: ProvisionerConfig = { listen, tls, apiKeys: [], profiles: {}, leaderElection: leaderElectionOf(r, root) };
   const kubeconfig = r.optString(root, [], 'kubeconfig');
   if (kubeconfig !== undefined) config.kubeconfig = kubeconfig;
   const context = r.optString(root, [], 'context');
@@ -255,8 +263,68 @@ export function parseProvisionerConfig(text: string, source: string): Provisione
     );
   }
   config.profiles = profilesOf(r, root);
-  config.apiKeys = apiKeysOf(r, root, config.profiles);
+  config.apiKeys = apiKeysOf(r, root, config.profiles, rateLimitOf(r, root['rateLimit'], ['rateLimit'], DEFAULT_RATE_LIMIT));
   return config;
+}
+
+function rateLimitOf(r: Reader, v: Json | undefined, at: Segment[], fallback: RateLimit): RateLimit {
+  if (v === undefined || v === null) return fallback;
+  const o = r.mapping(v, at);
+  r.fields(o, at, RATE_LIMIT_FIELDS);
+  const number = (key: 'requestsPerSecond' | 'burst', integer: boolean): number => {
+    const x = o[key];
+    if (x === undefined || x === null) return fallback[key];
+    const fat = [...at, key];
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw r.wrongType(fat, integer ? 'a whole number' : 'a number', x);
+    if (x <= 0 || x > 1_000_000 || (integer && !Number.isInteger(x))) {
+      throw r.invalid(fat, `${x} is out of range`, `give ${integer ? 'a whole number' : 'a number'} above 0 and at most 1000000 (default ${fallback[key]})`);
+    }
+    return x;
+  };
+  return { requestsPerSecond: number('requestsPerSecond', false), burst: number('burst', true) };
+}
+
+function leaderElectionOf(r: Reader, root: JsonObject): LeaderElectionConfig {
+  const at = ['leaderElection'];
+  const v = root['leaderElection'];
+  const d = DEFAULT_LEADER_ELECTION;
+  if (v === undefined || v === null) return { ...d };
+  const o = r.mapping(v, at);
+  r.fields(o, at, LEADER_ELECTION_FIELDS);
+  const seconds = (key: string, fallback: number): number => {
+    const x = o[key];
+    const fat = [...at, key];
+    const fix = `write a whole number of seconds as a Go duration, e.g. ${fallback}s (default)`;
+    if (x === undefined || x === null) return fallback;
+    if (typeof x !== 'string') throw r.invalid(fat, `must be a duration such as ${fallback}s, not ${typeName(x)}`, fix);
+    let ns: bigint;
+    try {
+      ns = parseDuration(x);
+    } catch (err) {
+      throw r.error(CONFIG_INVALID, fat, `${quote(x)} is not a duration`, fix, { cause: err });
+    }
+    if (ns <= 0n || ns % SECOND !== 0n || ns > 3600n * SECOND) throw r.invalid(fat, `${quote(x)} is not a whole number of seconds from 1s to 1h`, fix);
+    return Number(ns / SECOND);
+  };
+  const out: LeaderElectionConfig = {
+    name: r.optString(o, at, 'name') ?? d.name,
+    leaseDurationSeconds: seconds('leaseDuration', d.leaseDurationSeconds),
+    renewDeadlineSeconds: seconds('renewDeadline', d.renewDeadlineSeconds),
+    retryPeriodSeconds: seconds('retryPeriod', d.retryPeriodSeconds),
+  };
+  const namespace = r.optString(o, at, 'namespace');
+  if (namespace !== undefined) {
+    if (namespace.length > 63 || !DNS_LABEL.test(namespace)) throw r.invalid([...at, 'namespace'], `${quote(namespace)} is not a namespace name`, 'use a DNS label such as joinery-system');
+    out.namespace = namespace;
+  }
+  if (out.name.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(out.name)) throw r.invalid([...at, 'name'], `${quote(out.name)} is not a Lease name`, 'use a DNS subdomain such as joinery-provisioner');
+  if (out.renewDeadlineSeconds >= out.leaseDurationSeconds) {
+    throw r.invalid([...at, 'renewDeadline'], `${out.renewDeadlineSeconds}s is not shorter than leaseDuration ${out.leaseDurationSeconds}s`, 'a leader must give up before its lease can be taken: renewDeadline < leaseDuration');
+  }
+  if (out.retryPeriodSeconds >= out.renewDeadlineSeconds) {
+    throw r.invalid([...at, 'retryPeriod'], `${out.retryPeriodSeconds}s is not shorter than renewDeadline ${out.renewDeadlineSeconds}s`, 'a leader must get more than one try to renew: retryPeriod < renewDeadline');
+  }
+  return out;
 }
 
 function listenOf(r: Reader, root: JsonObject): ListenAddress {
@@ -492,7 +560,7 @@ function specOf(r: Reader, v: Json, at: Segment[]): MachineSpec {
   return spec;
 }
 
-function apiKeysOf(r: Reader, root: JsonObject, profiles: Record<string, Profile>): ApiKey[] {
+function apiKeysOf(r: Reader, root: JsonObject, profiles: Record<string, Profile>, defaultRateLimit: RateLimit): ApiKey[] {
   const at = ['apiKeys'];
   const v = root['apiKeys'];
   const fix = 'add a key: apiKeys: [{name: ci, sha256: <hex SHA-256 of the key>, scope: admin}] (`joinery serve` docs show how to make one)';
@@ -541,7 +609,7 @@ function apiKeysOf(r: Reader, root: JsonObject, profiles: Record<string, Profile
       });
       allowed = [...new Set(allowed)];
     }
-    return { name, sha256: Buffer.from(lower, 'hex'), scope, profiles: allowed };
+    return { name, sha256: Buffer.from(lower, 'hex'), scope, profiles: allowed, rateLimit: rateLimitOf(r, o['rateLimit'], [...iat, 'rateLimit'], defaultRateLimit) };
   });
 }
 
@@ -567,6 +635,8 @@ tls: {insecureLoopback: true}          # plain HTTP, loopback only; else {certFi
 # kubeconfig: /etc/kubernetes/admin.conf   # omitted: the in-cluster service account
 # context: kubernetes-admin@kubernetes
 # publicUrl: https://joinery.example.com:8443   # what machines fetch from; default: the listen address
+# rateLimit: {requestsPerSecond: 50, burst: 100}   # per API key (each key may set its own); over it: 429
+# leaderElection: {namespace: joinery-system, name: joinery-provisioner, leaseDuration: 15s, renewDeadline: 10s, retryPeriod: 2s}
 apiKeys:
   # sha256: the hex SHA-256 of the key (printf %s "$KEY" | sha256sum); the key itself is never stored
   - {name: ci, sha256: ${EXAMPLE_KEY_SHA256}, scope: admin}

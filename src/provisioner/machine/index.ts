@@ -4,6 +4,7 @@
  * denied; its Node (labelled by the kubelet with joinery.dev/machine) says joined or ready. Pure: the
  * caller passes the objects it read and `now`.
  */
+import { createHash } from 'node:crypto';
 import type { CertificateSigningRequest, NodeObject, StoredSecret } from '../../cluster/index.js';
 import { csrDecision, nodeReady } from '../../cluster/index.js';
 import { decodeTokenSecret, isTokenExpired } from '../../token/index.js';
@@ -14,6 +15,30 @@ export const FORMAT_ANNOTATION = 'joinery.dev/format';
 export const DELIVERY_ANNOTATION = 'joinery.dev/delivery';
 /** sha256 (hex) of the one-time fetch nonce; the nonce itself is never stored. */
 export const NONCE_ANNOTATION = 'joinery.dev/nonce-sha256';
+/** The name of the API key that minted the machine (a retry by the same key gets the same token back). */
+export const REQUESTED_BY_ANNOTATION = 'joinery.dev/requested-by';
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * The bootstrap token id of machine `name`: 6 characters of [a-z0-9] from SHA-256 of the name. One name,
+ * one token Secret name (`bootstrap-token-<id>`), so the API server itself refuses a second token for a
+ * machine, whichever replica or retry asks. The id is public (it is in `system:bootstrap:<id>`); the
+ * secret half stays random. Two names that share an id (about 1 in 2 billion per pair) are told apart by
+ * the Secret's machine label, and the second gets a random id.
+ */
+export function machineTokenId(name: string): string {
+  const digest = createHash('sha256').update(`joinery.dev/machine-token-id\n${name}`).digest();
+  let id = '';
+  // 252 = 7 * 36: bytes at or above it are skipped so that every character is equally likely.
+  for (const byte of digest) {
+    if (byte >= 252) continue;
+    id += ID_ALPHABET[byte % 36];
+    if (id.length === 6) return id;
+  }
+  return (id + 'aaaaaa').slice(0, 6);
+}
+
 /** Type of the Secret that marks a one-time URL as used (its creation is the atomic "use"). */
 export const FETCH_MARKER_TYPE = 'joinery.dev/fetch-marker';
 

@@ -2,7 +2,7 @@
  * The provisioner's Prometheus metrics (prom-client): HTTP requests, tokens minted and revoked, joins,
  * CSR decisions and the time from mint to join. One registry per service, so tests can run several.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface ProvisionerMetrics {
   registry: Registry;
@@ -13,6 +13,9 @@ export interface ProvisionerMetrics {
   csrApprovals: Counter;
   csrDenials: Counter<'reason'>;
   mintToJoin: Histogram<'profile'>;
+  /** 1 while this replica holds the leader Lease (runs the approver, revoker and collector). */
+  leader: Gauge;
+  rateLimited: Counter<'key'>;
 }
 
 export function provisionerMetrics(): ProvisionerMetrics {
@@ -34,5 +37,7 @@ export function provisionerMetrics(): ProvisionerMetrics {
       buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
       registers,
     }),
+    leader: new Gauge({ name: 'joinery_leader', help: '1 while this replica is the leader (CSR approver, revoker, collector run here)', registers }),
+    rateLimited: new Counter({ name: 'joinery_rate_limited_total', help: 'Requests refused with 429, by API key name', labelNames: ['key'], registers }),
   };
 }

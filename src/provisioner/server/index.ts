@@ -11,6 +11,7 @@ import { apiKeyFor } from '../auth/index.js';
 import type { ApiKey } from '../config/index.js';
 import type { ProvisionerMetrics } from '../metrics/index.js';
 import { statusOf, type MachineRequest, type Provisioner } from '../service/index.js';
+import { RateLimiter } from '../ratelimit/index.js';
 import { machineRequestSchema, openApiDocument } from './openapi.js';
 
 export interface ServerOptions {
@@ -23,7 +24,27 @@ export interface ServerOptions {
   logger: Logger;
   /** Request body limit in bytes (default 16 KiB). */
   bodyLimit?: number;
+  /** Slow or oversized clients (defaults: SERVER_LIMITS). */
+  limits?: Partial<ServerLimits>;
+  /** The clock of the rate limiter (tests). */
+  nowMs?: () => number;
 }
+
+/** What the server tolerates of a client before it answers 4xx or drops the connection. */
+export interface ServerLimits {
+  /** All request headers together (431 over it). */
+  maxHeaderBytes: number;
+  /** Time to receive the whole header block (408, then the connection is closed: slowloris). */
+  headersTimeoutMs: number;
+  /** Time to receive the whole request, body included (408). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** How often the server checks the two timeouts above. */
+  checkIntervalMs: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = { maxHeaderBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, checkIntervalMs: 1_000 };
 
 interface ErrorBody {
   code: string;
@@ -69,15 +90,25 @@ function fastifyProblem(err: { code?: string; statusCode?: number; message: stri
 /** Builds the server (not listening yet). */
 export async function provisionerServer(options: ServerOptions): Promise<FastifyInstance> {
   const { provisioner, metrics } = options;
+  const limits = { ...SERVER_LIMITS, ...options.limits };
+  // Node's own HTTP parser enforces these (431 for headers, 408 for slow clients), before fastify runs.
+  const nodeServer = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: limits.checkIntervalMs,
+  };
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? 16 * 1024,
-    ...(options.tls === undefined ? {} : { https: { key: options.tls.key, cert: options.tls.cert } }),
+    ...(options.tls === undefined ? { http: nodeServer } : { https: { key: options.tls.key, cert: options.tls.cert, ...nodeServer } }),
     loggerInstance: options.logger,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    requestTimeout: 30_000,
-    connectionTimeout: 10_000,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
     disableRequestLogging: false,
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+  const limiter = new RateLimiter();
+  const nowMs = options.nowMs ?? (() => performance.now());
 
   app.addHook('onResponse', async (req, reply) => {
     metrics.requests.inc({ method: req.method, route: req.routeOptions?.url ?? 'unmatched', status: String(reply.statusCode) });
@@ -86,7 +117,9 @@ export async function provisionerServer(options: ServerOptions): Promise<Fastify
   const send = (reply: FastifyReply, err: JoineryError): FastifyReply => {
     const status = statusOf(err);
     if (status === 401) void reply.header('www-authenticate', 'Bearer');
-    if (status === 503) void reply.header('retry-after', '5');
+    const after = (err as JoineryError & { retryAfterSeconds?: number }).retryAfterSeconds;
+    if (after !== undefined) void reply.header('retry-after', String(after));
+    else if (status === 503) void reply.header('retry-after', '5');
     return reply.code(status).send(body(err));
   };
 
@@ -98,7 +131,20 @@ export async function provisionerServer(options: ServerOptions): Promise<Fastify
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'ROUTE_NOT_FOUND', message: `${req.method} ${req.url.split('?')[0]}: no such endpoint`, fix: 'see /v1/openapi.json' }));
 
-  const authenticate = (req: FastifyRequest): ApiKey => apiKeyFor(req.headers.authorization, provisioner.config.apiKeys);
+  /** The request's API key, once its rate limit allows one more request (else 429 with Retry-After). */
+  const authenticate = (req: FastifyRequest): ApiKey => {
+    const key = apiKeyFor(req.headers.authorization, provisioner.config.apiKeys);
+    const decision = limiter.take(key.name, key.rateLimit, nowMs());
+    if (!decision.allowed) {
+      metrics.rateLimited.inc({ key: key.name });
+      const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+      throw Object.assign(
+        new JoineryError('RATE_LIMITED', `the API key ${JSON.stringify(key.name)} is over its rate limit (${key.rateLimit.requestsPerSecond}/s, bursts of ${key.rateLimit.burst})`, `retry after ${seconds} s (Retry-After), or raise apiKeys[].rateLimit in joinery.yaml`, { family: 'input' }),
+        { status: 429, retryAfterSeconds: seconds },
+      );
+    }
+    return key;
+  };
 
   app.get('/healthz', async () => 'ok');
   app.get('/readyz', async (_req, reply) => (provisioner.ready() ? 'ok' : reply.code(503).header('retry-after', '1').send('not ready: the cluster view is not live')));
@@ -108,7 +154,7 @@ export async function provisionerServer(options: ServerOptions): Promise<Fastify
   app.post<{ Body: MachineRequest }>('/v1/machines', { schema: { body: machineRequestSchema } }, async (req, reply) => {
     const key = authenticate(req);
     const minted = await provisioner.createMachine(key, req.body);
-    return reply.code(201).send({ ...minted.machine, format: minted.machine.format, userdata: minted.userdata, ...(minted.url === undefined ? {} : { url: minted.url }) });
+    return reply.code(minted.replayed === true ? 200 : 201).send({ ...minted.machine, format: minted.machine.format, userdata: minted.userdata, ...(minted.url === undefined ? {} : { url: minted.url }) });
   });
   app.get('/v1/machines', async (req) => ({ items: provisioner.listMachines(authenticate(req)) }));
   app.get<{ Params: { name: string } }>('/v1/machines/:name', async (req) => provisioner.getMachine(authenticate(req), req.params.name));

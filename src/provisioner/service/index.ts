@@ -41,6 +41,8 @@ import {
   MACHINE_LABEL,
   NONCE_ANNOTATION,
   PROFILE_LABEL,
+  REQUESTED_BY_ANNOTATION,
+  machineTokenId,
   machineOf,
   type Machine,
 } from '../machine/index.js';
@@ -55,7 +57,18 @@ export interface ProvisionerLog {
 }
 
 export interface ProvisionerOptions {
+  /** For the informers and the background loops (patient retries). */
   client: KubeClient;
+  /**
+   * For the work of an API request (mint, fetch, revoke): few and short retries, so that a request fails
+   * fast with 503 while kube-apiserver is away instead of hanging. Default: `client`.
+   */
+  requestClient?: KubeClient;
+  /**
+   * Whether this replica starts as the one that runs the CSR approver, the revoker and the collector
+   * (default true: a single replica). With leader election, start false and call lead(true|false).
+   */
+  leading?: boolean;
   config: ProvisionerConfig;
   log: ProvisionerLog;
   metrics: ProvisionerMetrics;
@@ -85,6 +98,8 @@ export interface MintedMachine {
   userdata: string;
   /** The one-time URL (stub delivery). */
   url?: string;
+  /** True when the machine existed and this answer repeats its token (a retried request). */
+  replayed?: boolean;
 }
 
 const MACHINE_NAME_MAX = 63;
@@ -119,6 +134,8 @@ export function statusOf(err: JoineryError): number {
 export class Provisioner {
   private options: ProvisionerOptions;
   private readonly client: KubeClient;
+  private readonly requestClient: KubeClient;
+  private leading: boolean;
   readonly tokens: Informer<StoredSecret>;
   readonly csrs: Informer<CertificateSigningRequest>;
   readonly nodes: Informer<NodeObject>;
@@ -131,6 +148,9 @@ export class Provisioner {
   constructor(options: ProvisionerOptions) {
     this.options = options;
     this.client = options.client;
+    this.requestClient = options.requestClient ?? options.client;
+    this.leading = options.leading ?? true;
+    options.metrics.leader.set(this.leading ? 1 : 0);
     this.now = options.now ?? (() => new Date());
     const onError = (e: JoineryError): void => options.log.warn({ code: e.code }, e.message);
     this.tokens = new Informer<StoredSecret>({
@@ -179,9 +199,9 @@ export class Provisioner {
   async start(): Promise<void> {
     await this.tokens.start();
     await Promise.all([this.nodes.start(), this.csrs.start()]);
+    this.synced = true;
     // Decisions and revocations the informers' first lists made possible, once all three are synced.
-    for (const csr of this.csrs.list()) void this.decide(csr);
-    for (const secret of this.tokens.list()) this.revokeIfJoined(secret);
+    this.catchUp();
     const every = this.options.collectEveryMs ?? 5000;
     this.collector = setInterval(() => void this.collectExpired(), every);
     this.collector.unref();
@@ -192,6 +212,32 @@ export class Provisioner {
     await Promise.all([this.tokens.stop(), this.csrs.stop(), this.nodes.stop()]);
   }
 
+  private synced = false;
+
+  /** Decides every pending CSR and revokes every joined machine's token (when leading and synced). */
+  private catchUp(): void {
+    if (!this.leading || !this.synced) return;
+    for (const csr of this.csrs.list()) void this.decide(csr);
+    for (const secret of this.tokens.list()) this.revokeIfJoined(secret);
+    void this.collectExpired();
+  }
+
+  /**
+   * Leader election's verdict: only the leader decides CSRs, revokes joined machines' tokens and collects
+   * expired ones (so each CSR is decided once); on taking over it catches up on what happened meanwhile.
+   */
+  lead(leading: boolean): void {
+    if (leading === this.leading) return;
+    this.leading = leading;
+    this.options.metrics.leader.set(leading ? 1 : 0);
+    this.options.log.info({ leading }, leading ? 'leading: running the CSR approver, the revoker and the collector' : 'not leading: serving the API only');
+    this.catchUp();
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
   /** Whether the cluster view is live (for /readyz). */
   ready(): boolean {
     return this.tokens.healthy && this.csrs.healthy && this.nodes.healthy;
@@ -200,7 +246,7 @@ export class Provisioner {
   private async joinFacts(): Promise<ClusterJoinFacts> {
     const ttl = this.options.factsTtlMs ?? 30_000;
     if (this.facts !== undefined && Date.now() - this.facts.at < ttl) return this.facts.value;
-    const value = await clusterJoinFacts(this.client);
+    const value = await clusterJoinFacts(this.requestClient);
     this.facts = { value, at: Date.now() };
     return value;
   }
@@ -288,19 +334,23 @@ export class Provisioner {
   }
 
   /**
-   * Mints a machine: checks name, profile and format, refuses a live duplicate or an existing Node of
-   * that name, mints the token (auth-extra-groups = joinery's node group, labels joinery.dev/machine and
-   * /profile), then renders the bootstrap data — or, for stub delivery, a stub with a one-time URL whose
-   * nonce only the caller learns (the token Secret keeps its sha256).
+   * Mints a machine: checks name, profile and format, refuses an existing Node of that name, mints the
+   * token (its id derived from the name, so the API server refuses a second token for one machine from any
+   * replica; auth-extra-groups = joinery's node group; labels joinery.dev/machine and /profile), then renders
+   * the bootstrap data — or, for stub delivery, a stub with a one-time URL whose nonce only the caller learns
+   * (the token Secret keeps its sha256). The same request again from the same API key, while the machine is
+   * pending, gets the same token back (`replayed`): a client that lost the answer (a timeout, a restart of
+   * the service) retries without making a second token. Anything else for a live machine is 409.
    */
   async createMachine(key: ApiKey, request: MachineRequest): Promise<MintedMachine> {
     const profile = this.profileFor(key, request.profile);
     this.checkName(request.name, profile);
     const format = request.format ?? profile.format;
-    const existing = this.machineNamed(request.name);
-    if (existing !== undefined && existing.state !== 'expired') {
-      throw problem('MACHINE_EXISTS', 409, `machine ${request.name} already exists (state ${existing.state})`, `DELETE /v1/machines/${request.name} first to revoke it${existing.state === 'joined' || existing.state === 'ready' ? ', and delete its Node (kubectl delete node ' + request.name + ')' : ''}`, 'name');
-    }
+    const delivery = request.delivery ?? 'inline';
+    const asked = { key, name: request.name, profile, format, delivery };
+    const existing = this.tokenOf(request.name);
+    const known = this.machineNamed(request.name);
+    if (known !== undefined && known.state !== 'expired') return this.replayOrRefuse(asked, existing, known);
     if (this.nodes.get(request.name) !== undefined) {
       throw problem('NODE_EXISTS', 409, `a Node named ${request.name} is already registered`, `delete it first (kubectl delete node ${request.name}) or choose another name`, 'name');
     }
@@ -308,11 +358,10 @@ export class Provisioner {
       throw problem('ROLE_UNSUPPORTED', 400, `profile ${profile.name}: the provisioner mints worker machines only so far (role ${profile.role})`, 'use joinery userdata --role control-plane on a control-plane node for extra control planes', 'profile');
     }
     const facts = await this.joinFacts();
-    const delivery = request.delivery ?? 'inline';
     const nonce = delivery === 'stub' ? randomBytes(32).toString('base64url') : undefined;
-    const minted = await mintNodeToken(this.client, {
+    const mintOptions = {
       nodeName: request.name,
-      discovery: 'file',
+      discovery: 'file' as const,
       ttl: `${profile.tokenTtlSeconds}s`,
       description: `joinery: machine ${request.name} (profile ${profile.name})`,
       groups: [JOINERY_NODE_GROUP],
@@ -320,12 +369,34 @@ export class Provisioner {
       extraAnnotations: {
         [FORMAT_ANNOTATION]: format,
         [DELIVERY_ANNOTATION]: delivery,
+        [REQUESTED_BY_ANNOTATION]: key.name,
         ...(nonce === undefined ? {} : { [NONCE_ANNOTATION]: createHash('sha256').update(nonce).digest('hex') }),
       },
-      now: this.now(),
-    });
+    };
+    let tokenId: string | undefined = machineTokenId(request.name);
+    let minted: Awaited<ReturnType<typeof mintNodeToken>> | undefined;
+    for (let attempt = 1; minted === undefined; attempt++) {
+      try {
+        minted = await mintNodeToken(this.requestClient, { ...mintOptions, ...(tokenId === undefined ? {} : { tokenId }), now: this.now() });
+      } catch (err) {
+        if (!(err instanceof JoineryError && err.code === 'ALREADY_EXISTS') || tokenId === undefined || attempt >= 4) throw err;
+        const taken = await getTokenSecret(this.requestClient, tokenId);
+        if (taken === undefined) continue; // deleted meanwhile
+        if (taken.metadata.labels?.[MACHINE_LABEL] !== request.name) {
+          tokenId = undefined; // another machine's name has the same id: this one gets a random id
+          continue;
+        }
+        if (isTokenExpired(decodeTokenSecret(taken), this.now())) {
+          await this.deleteExact(taken);
+          continue;
+        }
+        // A live token of this machine made meanwhile (another replica, or this request retried).
+        this.tokens.observe(taken);
+        return this.replayOrRefuse(asked, taken, this.machineNamed(request.name) ?? (machineOf(request.name, { token: taken }, this.now()) as Machine));
+      }
+    }
     this.options.metrics.tokensMinted.inc({ profile: profile.name });
-    this.options.log.info({ machine: request.name, profile: profile.name, tokenId: minted.token.token.id, format, delivery }, 'machine minted');
+    this.options.log.info({ machine: request.name, profile: profile.name, tokenId: minted.token.token.id, format, delivery, key: key.name }, 'machine minted');
     this.tokens.observe(minted.secret);
     const machine = machineOf(request.name, { token: minted.secret }, this.now()) as Machine;
     if (nonce !== undefined) {
@@ -333,6 +404,54 @@ export class Provisioner {
       return { machine, userdata: stubUserdata(format, url, this.options.servingCaPem), url };
     }
     return { machine, userdata: await this.render(profile, request.name, format, minted.text, facts) };
+  }
+
+  /**
+   * A request for a machine that exists: the same request by the same key while the machine is pending
+   * (inline delivery) is answered again with its token; anything else is 409 MACHINE_EXISTS.
+   */
+  private async replayOrRefuse(asked: { key: ApiKey; name: string; profile: Profile; format: Format; delivery: 'inline' | 'stub' }, token: StoredSecret | undefined, machine: Machine): Promise<MintedMachine> {
+    const a = token?.metadata.annotations ?? {};
+    const same =
+      token !== undefined &&
+      machine.state === 'pending' &&
+      token.metadata.labels?.[PROFILE_LABEL] === asked.profile.name &&
+      a[REQUESTED_BY_ANNOTATION] === asked.key.name &&
+      a[FORMAT_ANNOTATION] === asked.format &&
+      a[DELIVERY_ANNOTATION] === 'inline' &&
+      asked.delivery === 'inline';
+    if (token !== undefined && same) {
+      const decoded = decodeTokenSecret(token);
+      this.options.log.info({ machine: asked.name, tokenId: decoded.token.id, key: asked.key.name }, 'machine requested again: its token is answered again');
+      return { machine, userdata: await this.render(asked.profile, asked.name, asked.format, tokenString(decoded.token), await this.joinFacts()), replayed: true };
+    }
+    const why =
+      token === undefined || machine.state !== 'pending'
+        ? ''
+        : a[DELIVERY_ANNOTATION] === 'stub' || asked.delivery === 'stub'
+          ? ' (a stub delivery is never answered twice: its one-time URL cannot be shown again)'
+          : ' (only the same request — profile, format, delivery — from the same API key gets the same machine back)';
+    throw problem(
+      'MACHINE_EXISTS',
+      409,
+      `machine ${asked.name} already exists (state ${machine.state})${why}`,
+      `DELETE /v1/machines/${asked.name} first to revoke it${machine.state === 'joined' || machine.state === 'ready' ? ', and delete its Node (kubectl delete node ' + asked.name + ')' : ''}`,
+      'name',
+    );
+  }
+
+  /** Deletes exactly this token Secret (uid precondition): not a newer one made under the same name meanwhile. */
+  private async deleteExact(secret: StoredSecret): Promise<void> {
+    try {
+      await this.requestClient.request(`/api/v1/namespaces/${KUBE_SYSTEM}/secrets/${secret.metadata.name}`, {
+        method: 'DELETE',
+        allowNotFound: true,
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: secret.metadata.uid } },
+        action: { verb: 'delete', resource: 'secrets', namespace: KUBE_SYSTEM, name: secret.metadata.name },
+      });
+    } catch (err) {
+      if (!(err instanceof JoineryError && err.code === 'CONFLICT')) throw err;
+    }
   }
 
   private async render(profile: Profile, name: string, format: Format, token: string, facts: ClusterJoinFacts): Promise<string> {
@@ -361,7 +480,7 @@ export class Provisioner {
     let token = this.tokenOf(name);
     if (token === undefined) {
       // The informer may not have seen a token minted a moment ago.
-      const list = await this.client.request<{ items?: StoredSecret[] }>(`/api/v1/namespaces/${KUBE_SYSTEM}/secrets`, {
+      const list = await this.requestClient.request<{ items?: StoredSecret[] }>(`/api/v1/namespaces/${KUBE_SYSTEM}/secrets`, {
         query: { labelSelector: `${JOINERY_MANAGED_LABEL}=true,${MACHINE_LABEL}=${name}`, fieldSelector: 'type=bootstrap.kubernetes.io/token' },
         action: { verb: 'list', resource: 'secrets', namespace: KUBE_SYSTEM },
       });
@@ -375,7 +494,7 @@ export class Provisioner {
     const decoded = decodeTokenSecret(token);
     if (isTokenExpired(decoded, this.now())) throw gone('has expired');
     try {
-      await this.client.request(`/api/v1/namespaces/${KUBE_SYSTEM}/secrets`, {
+      await this.requestClient.request(`/api/v1/namespaces/${KUBE_SYSTEM}/secrets`, {
         method: 'POST',
         body: {
           apiVersion: 'v1',
@@ -406,7 +525,7 @@ export class Provisioner {
   /** Revokes a machine: deletes its token (the node can no longer join with it). */
   async revokeMachine(key: ApiKey, name: string): Promise<Machine> {
     const m = this.getMachine(key, name);
-    if (m.tokenId !== undefined) await deleteTokenSecret(this.client, m.tokenId);
+    if (m.tokenId !== undefined) await deleteTokenSecret(this.requestClient, m.tokenId);
     this.options.metrics.tokensRevoked.inc({ reason: 'api' });
     this.options.log.info({ machine: name, tokenId: m.tokenId }, 'machine revoked');
     const revoked: Machine = { ...m, revokedAt: this.now().toISOString().replace(/\.\d+Z$/, 'Z') };
@@ -416,12 +535,14 @@ export class Provisioner {
 
   /** The revoker: a Node registered for a live joinery token means that token has done its one job. */
   private onNodeRegistered(node: NodeObject): void {
+    if (!this.leading) return;
     for (const secret of this.tokens.list()) {
       if (secret.metadata.annotations?.[JOINERY_NODE_NAME_ANNOTATION] === node.metadata.name) void this.revokeJoined(secret, node);
     }
   }
 
   private revokeIfJoined(secret: StoredSecret): void {
+    if (!this.leading) return;
     const nodeName = secret.metadata.annotations?.[JOINERY_NODE_NAME_ANNOTATION];
     const node = nodeName === undefined ? undefined : this.nodes.get(nodeName);
     if (node !== undefined && this.nodes.healthy) void this.revokeJoined(secret, node);
@@ -456,7 +577,7 @@ export class Provisioner {
    * reason; CSRs from other tokens are left to kube-controller-manager.
    */
   private async decide(csr: CertificateSigningRequest): Promise<void> {
-    if (csrDecision(csr) !== undefined || csr.spec.signerName !== KUBELET_CLIENT_SIGNER) return;
+    if (!this.leading || csrDecision(csr) !== undefined || csr.spec.signerName !== KUBELET_CLIENT_SIGNER) return;
     const key = `${csr.metadata.uid ?? csr.metadata.name}`;
     if (this.decided.has(key)) return;
     const m = BOOTSTRAP_USER.exec(csr.spec.username ?? '');
@@ -500,7 +621,7 @@ export class Provisioner {
 
   /** Deletes joinery tokens that expired more than the retention ago (tokencleaner may be off). */
   async collectExpired(): Promise<number> {
-    if (!this.tokens.healthy) return 0;
+    if (!this.tokens.healthy || !this.leading) return 0;
     const retention = this.options.expiredRetentionMs ?? 600_000;
     const cutoff = new Date(this.now().getTime() - retention);
     let n = 0;

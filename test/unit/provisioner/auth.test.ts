@@ -12,6 +12,7 @@ const keyOf = (name: string, secret: string, scope: ApiKey['scope'] = 'admin', p
   sha256: Buffer.from(apiKeyHash(secret), 'hex'),
   scope,
   profiles,
+  rateLimit: { requestsPerSecond: 1, burst: 1 },
 });
 
 const KEYS = [keyOf('ci', 'ci-secret-1'), keyOf('tf', 'tf-secret-2', 'provisioner', ['worker'])];
@@ -61,7 +62,7 @@ test('generateApiKey: 256 random bits, base64url, prefixed, with its hash; a sho
   const b = generateApiKey();
   assert.notEqual(a.key, b.key);
   assert.match(a.key, /^joinery_[A-Za-z0-9_-]{43}$/);
-  assert.equal(apiKeyFor(`Bearer ${a.key}`, [{ name: 'g', sha256: Buffer.from(a.sha256, 'hex'), scope: 'admin', profiles: [] }]).name, 'g');
+  assert.equal(apiKeyFor(`Bearer ${a.key}`, [{ name: 'g', sha256: Buffer.from(a.sha256, 'hex'), scope: 'admin', profiles: [], rateLimit: { requestsPerSecond: 1, burst: 1 } }]).name, 'g');
   throwsCode(() => generateApiKey((n) => new Uint8Array(n - 1)), 'INTERNAL_RANDOM_SHORT');
 });
 

@@ -14,6 +14,8 @@ import {
   CONFIG_YAML_INVALID,
   DEFAULT_TOKEN_TTL_SECONDS,
   EXAMPLE_API_KEY,
+  DEFAULT_LEADER_ELECTION,
+  DEFAULT_RATE_LIMIT,
 } from '../../../src/provisioner/config/index.js';
 import { apiKeyHash } from '../../../src/provisioner/auth/index.js';
 
@@ -48,7 +50,8 @@ test('the contract shape of issue 5 parses with every field read', () => {
   assert.deepEqual(c.tls, { insecureLoopback: true });
   assert.equal(c.kubeconfig, '/path/to/admin.conf');
   assert.equal(c.apiKeys.length, 1);
-  assert.deepEqual({ ...c.apiKeys[0], sha256: c.apiKeys[0]?.sha256.toString('hex') }, { name: 'ci', sha256: HASH, scope: 'admin', profiles: [] });
+  assert.deepEqual({ ...c.apiKeys[0], sha256: c.apiKeys[0]?.sha256.toString('hex') }, { name: 'ci', sha256: HASH, scope: 'admin', profiles: [], rateLimit: DEFAULT_RATE_LIMIT });
+  assert.deepEqual(c.leaderElection, DEFAULT_LEADER_ELECTION);
   const w = c.profiles['worker'];
   assert.ok(w);
   assert.equal(w.role, 'worker');
@@ -233,4 +236,27 @@ test('property: arbitrary text and arbitrary YAML values give a config or a Join
     fc.property(fc.nat(CONTRACT.length - 1), fc.string({ maxLength: 4 }), (at, s) => check(CONTRACT.slice(0, at) + s + CONTRACT.slice(at + 1))),
     { numRuns: 400 },
   );
+});
+
+test('rateLimit: a top-level default for every key, a key may set its own; bad values name the field', () => {
+  const text = CONTRACT.replace('apiKeys:\n  - {name: ci, sha256: ${HASH}, scope: admin}'.replace('${HASH}', HASH), `rateLimit: {requestsPerSecond: 5}\napiKeys:\n  - {name: ci, sha256: ${HASH}, scope: admin}\n  - {name: slow, sha256: ${'b'.repeat(64)}, scope: admin, rateLimit: {requestsPerSecond: 0.5, burst: 2}}`);
+  const c = parse(text);
+  assert.deepEqual(c.apiKeys.map((k) => [k.name, k.rateLimit]), [
+    ['ci', { requestsPerSecond: 5, burst: DEFAULT_RATE_LIMIT.burst }],
+    ['slow', { requestsPerSecond: 0.5, burst: 2 }],
+  ]);
+  fails(text.replace('burst: 2', 'burst: 2.5'), CONFIG_INVALID, 'apiKeys[1].rateLimit.burst');
+  fails(text.replace('requestsPerSecond: 5', 'requestsPerSecond: 0'), CONFIG_INVALID, 'rateLimit.requestsPerSecond');
+  fails(text.replace('requestsPerSecond: 5', 'requestsPerSecond: "5"'), CONFIG_INVALID, 'rateLimit.requestsPerSecond');
+  fails(text.replace('requestsPerSecond: 5', 'requestPerSecond: 5'), CONFIG_UNKNOWN_FIELD, 'rateLimit.requestPerSecond');
+});
+
+test('leaderElection: durations in whole seconds, renewDeadline < leaseDuration, retryPeriod < renewDeadline', () => {
+  const c = parse(`${CONTRACT}leaderElection: {namespace: joinery-system, leaseDuration: 4s, renewDeadline: 3s, retryPeriod: 1s}\n`);
+  assert.deepEqual(c.leaderElection, { name: 'joinery-provisioner', namespace: 'joinery-system', leaseDurationSeconds: 4, renewDeadlineSeconds: 3, retryPeriodSeconds: 1 });
+  fails(`${CONTRACT}leaderElection: {leaseDuration: 10s, renewDeadline: 10s}\n`, CONFIG_INVALID, 'leaderElection.renewDeadline');
+  fails(`${CONTRACT}leaderElection: {renewDeadline: 2s, retryPeriod: 2s}\n`, CONFIG_INVALID, 'leaderElection.retryPeriod');
+  fails(`${CONTRACT}leaderElection: {leaseDuration: 1500ms}\n`, CONFIG_INVALID, 'leaderElection.leaseDuration');
+  fails(`${CONTRACT}leaderElection: {namespace: Joinery}\n`, CONFIG_INVALID, 'leaderElection.namespace');
+  fails(`${CONTRACT}leaderElection: {lease: x}\n`, CONFIG_UNKNOWN_FIELD, 'leaderElection.lease');
 });
