@@ -221,6 +221,19 @@ export function program(io: Io, exit: { code: number }): Command {
       .addOption(new Option('--expired-retention <duration>', 'how long a machine whose token expired unused stays listed as expired before joinery deletes the token').default('10m')),
   ).action((opts: Record<string, unknown>) => run(async () => (await import('./serve.js')).serve(opts as never, io))());
 
+  root
+    .command('manifests')
+    .description(
+      'print the Kubernetes objects that run joinery serve in a cluster: Namespace, ServiceAccount, least-privilege RBAC, ' +
+        'Deployment (non-root, read-only root filesystem, probes) and Service; nothing is sent anywhere (joinery manifests | kubectl apply -f -)',
+    )
+    .helpOption('-h, --help', 'show help for a command')
+    .addOption(new Option('--namespace <name>', 'the namespace to run in').default('joinery-system'))
+    .addOption(new Option('--image <ref>', `the joinery image (default: ghcr.io/joinery/joinery:${VERSION})`))
+    .addOption(new Option('--replicas <n>', 'pods of the Deployment (one leader runs the loops, every pod serves the API)').default('2'))
+    .addOption(new Option('-o, --output <format>', 'yaml (multi-document, with a comment on the Secrets to create first) or json (a v1 List)').default('yaml'))
+    .action((opts: Record<string, unknown>) => run(async () => (await import('./manifests.js')).manifests(opts as never, io))());
+
   const testbed = root
     .command('testbed')
     .description('a real kubeadm-shaped control plane on 127.0.0.1 (etcd, kube-apiserver, kube-controller-manager) for tests and trials')

@@ -8,7 +8,7 @@
 import { Agent, request as httpsRequest } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { JoineryError } from '../errors/index.js';
-import type { ClusterCredentials } from './credentials.js';
+import { impersonationHeaders, type ClusterCredentials } from './credentials.js';
 
 /** What a request does, in RBAC's words, so that a refusal can name what the credentials lack. */
 export interface Action {
@@ -144,8 +144,7 @@ export class KubeClient {
    */
   watch(path: string, query: Record<string, string>, action: Action, onEvent: (event: unknown) => void, signal?: AbortSignal): Promise<void> {
     return new Promise((resolvePromise, reject) => {
-      const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'joinery' };
-      if (this.credentials.bearerToken !== undefined) headers['authorization'] = `Bearer ${this.credentials.bearerToken}`;
+      const headers = this.headers();
       const req = httpsRequest(
         {
           protocol: 'https:',
@@ -194,10 +193,17 @@ export class KubeClient {
     });
   }
 
+  /** The headers of every request: credentials, and the Impersonate-* headers of the kubeconfig's `as` fields. */
+  private headers(): Record<string, string | string[]> {
+    const headers: Record<string, string | string[]> = { accept: 'application/json', 'user-agent': 'joinery' };
+    if (this.credentials.bearerToken !== undefined) headers['authorization'] = `Bearer ${this.credentials.bearerToken}`;
+    if (this.credentials.impersonate !== undefined) Object.assign(headers, impersonationHeaders(this.credentials.impersonate));
+    return headers;
+  }
+
   private send(method: string, path: string, payload: string | undefined, contentType?: string): Promise<Answer> {
     return new Promise((resolvePromise, reject) => {
-      const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'joinery' };
-      if (this.credentials.bearerToken !== undefined) headers['authorization'] = `Bearer ${this.credentials.bearerToken}`;
+      const headers = this.headers();
       if (payload !== undefined) {
         headers['content-type'] = contentType ?? 'application/json';
         headers['content-length'] = String(Buffer.byteLength(payload));
@@ -256,7 +262,8 @@ export class KubeClient {
     } catch {
       message = a.body.slice(0, 200);
     }
-    const who = this.credentials.user === undefined || this.credentials.user === '' ? this.credentials.source : `user "${this.credentials.user}" of ${this.credentials.source}`;
+    const base = this.credentials.user === undefined || this.credentials.user === '' ? this.credentials.source : `user "${this.credentials.user}" of ${this.credentials.source}`;
+    const who = this.credentials.impersonate === undefined ? base : `${base}, acting as "${this.credentials.impersonate.user}"`;
     const what = describe(action);
     switch (a.status) {
       case 401:

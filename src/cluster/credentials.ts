@@ -25,6 +25,20 @@ export interface ClusterCredentials {
   source: string;
   /** The kubeconfig user (or `system:serviceaccount:...`) these credentials act as, when known. */
   user?: string;
+  /** Whom to act as (kubeconfig `as`, `as-uid`, `as-groups`, `as-user-extra`): Impersonate-* headers on every request. */
+  impersonate?: Impersonation;
+}
+
+/** Impersonation, as kubectl's `--as`/`--as-group`/`--as-uid` and the kubeconfig user fields send it. */
+export interface Impersonation {
+  /** Impersonate-User. */
+  user: string;
+  /** Impersonate-Uid (Kubernetes >= 1.22; older servers ignore it). */
+  uid?: string;
+  /** One Impersonate-Group header each. */
+  groups?: string[];
+  /** Impersonate-Extra-<key> headers. */
+  extra?: Record<string, string[]>;
 }
 
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -169,5 +183,71 @@ export function kubeconfigCredentials(path: string, contextName?: string): Clust
   else if (keyFile !== undefined) creds.clientKey = file(keyFile);
   if (token !== undefined) creds.bearerToken = token;
   else if (tokenFile !== undefined) creds.bearerToken = file(tokenFile).trim();
+  const impersonate = kubeconfigImpersonation(user, `kubeconfig ${path}: user "${userName}"`, `users[${userName}]`);
+  if (impersonate !== undefined) creds.impersonate = impersonate;
   return creds;
+}
+
+function stringList(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+}
+
+/**
+ * The impersonation of a kubeconfig user entry (client-go's AuthInfo `as`, `as-uid`, `as-groups`,
+ * `as-user-extra`), or undefined when it has none. Like client-go, groups, uid or extra without `as` are
+ * refused: the server would reject the request anyway, and silently acting as oneself would be worse.
+ */
+export function kubeconfigImpersonation(user: Record<string, unknown>, where: string, path: string): Impersonation | undefined {
+  const as = user['as'];
+  const uid = user['as-uid'];
+  const groupsRaw = user['as-groups'];
+  const extraRaw = user['as-user-extra'];
+  const present = (v: unknown): boolean => v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0);
+  const invalid = (field: string, what: string, fix: string): JoineryError =>
+    new JoineryError('KUBECONFIG_INVALID', `${where}: ${field} ${what}`, fix, { path: `${path}.${field}` });
+  if (!present(as)) {
+    const stray = (['as-uid', 'as-groups', 'as-user-extra'] as const).find((k) => present(user[k]));
+    if (stray !== undefined) throw invalid(stray, 'is set without as (the user to impersonate)', 'add as: USER to the user entry, or remove the impersonation fields');
+    return undefined;
+  }
+  if (typeof as !== 'string') throw invalid('as', 'is not a string', 'write the user name to impersonate, e.g. as: system:serviceaccount:NS:NAME');
+  const out: Impersonation = { user: as };
+  if (present(uid)) {
+    if (typeof uid !== 'string') throw invalid('as-uid', 'is not a string', 'write the uid to impersonate as a string');
+    out.uid = uid;
+  }
+  if (present(groupsRaw)) {
+    const groups = stringList(groupsRaw);
+    if (groups === undefined) throw invalid('as-groups', 'is not a list of strings', 'write as-groups: [GROUP, ...]');
+    out.groups = [...groups];
+  }
+  if (present(extraRaw)) {
+    if (typeof extraRaw !== 'object' || Array.isArray(extraRaw)) throw invalid('as-user-extra', 'is not a mapping of lists', 'write as-user-extra: {KEY: [VALUE, ...]}');
+    const extra: Record<string, string[]> = {};
+    for (const [k, v] of Object.entries(extraRaw as Record<string, unknown>)) {
+      const values = stringList(v);
+      if (values === undefined) throw invalid('as-user-extra', `key ${JSON.stringify(k)} is not a list of strings`, 'write as-user-extra: {KEY: [VALUE, ...]}');
+      extra[k] = [...values];
+    }
+    out.extra = extra;
+  }
+  return out;
+}
+
+/** RFC 7230 token characters: what a header name may hold unescaped. */
+const HEADER_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/;
+
+/**
+ * The Impersonate-* request headers of an impersonation (client-go's transport.NewImpersonatingRoundTripper):
+ * an extra key is percent-encoded where it is not a header token character, which kube-apiserver decodes.
+ */
+export function impersonationHeaders(imp: Impersonation): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = { 'impersonate-user': imp.user };
+  if (imp.uid !== undefined) headers['impersonate-uid'] = imp.uid;
+  if (imp.groups !== undefined && imp.groups.length > 0) headers['impersonate-group'] = [...imp.groups];
+  for (const [key, values] of Object.entries(imp.extra ?? {})) {
+    const escaped = [...Buffer.from(key, 'utf8')].map((b) => (HEADER_TOKEN.test(String.fromCharCode(b)) && b !== 0x25 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+    headers[`impersonate-extra-${escaped}`] = [...values];
+  }
+  return headers;
 }
