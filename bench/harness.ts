@@ -43,3 +43,35 @@ export function median(xs: number[]): number {
   const m = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
+
+/** The p-th percentile of `xs` (0 < p <= 100), nearest rank. */
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
+}
+
+/**
+ * Runs `n` calls of `fn(i)` with at most `concurrency` in flight; returns each call's latency in ms,
+ * the wall time of the whole burst, and the errors (the burst goes on after one).
+ */
+export async function burst(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<{ latencies: number[]; wallMs: number; errors: unknown[] }> {
+  const latencies: number[] = [];
+  const errors: unknown[] = [];
+  let next = 0;
+  const start = performance.now();
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      const i = next++;
+      const t0 = performance.now();
+      try {
+        await fn(i);
+        latencies.push(performance.now() - t0);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+  return { latencies, wallMs: performance.now() - start, errors };
+}

@@ -1,0 +1,326 @@
+/**
+ * `npm run bench:serve`: the burst benchmark of `joinery serve` (issue 6 §4) on its own testbed, in one run:
+ *   - raw (the floor): BENCH_N bare bootstrap-token Secret creates straight to kube-apiserver with the admin
+ *     credentials (dist/cluster KubeClient: node:https, keep-alive), each Secret made as joinery makes them
+ *     (tokenSecret + createTokenSecret: a fresh random token, usage authentication, joinery's node group,
+ *     15 min TTL, labels and annotations of the same size), but labelled `joinery.dev/bench-raw` instead of
+ *     joinery.dev/managed, so that the running service's informer does not see them;
+ *   - serve: BENCH_N `POST /v1/machines` (worker profile, inline delivery: a token minted and the bootstrap
+ *     data rendered per request) to a `joinery serve` child process that uses the testbed's admin kubeconfig
+ *     (node:http, keep-alive).
+ * Both at BENCH_CONCURRENCY in flight, with the same load generator (bench/harness.ts burst: a keep-alive
+ * node Agent with maxSockets = concurrency). Each path is warmed up first (BENCH_WARMUP requests, not
+ * counted). The measured requests run in BENCH_ROUNDS alternating rounds of BENCH_N / BENCH_ROUNDS each,
+ * in ABBA order (raw, serve, serve, raw, ...), to spread the drift of this shared machine over both. Every
+ * phase starts from the same Secrets in etcd: the tokens of the phase before are deleted first.
+ * Any failed request (a 429 from a rate-limited API key included) fails the run with the first errors.
+ *
+ * Prints throughput as a ratio of the floor (goal >= 0.9), p50/p99 against the floor's (goal p99 <= 1.2x),
+ * the serve process's peak RSS (VmHWM of the node process running serve; goal <= 150 MB) and the size of
+ * kube-public/cluster-info's data before and after (goal: unchanged); also the CPU time each process
+ * (serve, etcd, kube-apiserver, kube-controller-manager, this load generator) spent per request in each kind
+ * of phase, from /proc/<pid>/stat, and their ratio: on a machine whose cores are the limit (this one: 2
+ * cores for all of them), that is the throughput ratio to expect. The last line is one JSON object.
+ *
+ * Env: KUBERNETES_VERSION (v1.20.2), BENCH_N (1000), BENCH_CONCURRENCY (32), BENCH_ROUNDS (2),
+ * BENCH_WARMUP (100), BENCH_PROFILE=1 (V8's sampling profiler in the serve process, as `node --cpu-prof`,
+ * which node 20 refuses in NODE_OPTIONS: a module preloaded with --import; the .cpuprofile is written to
+ * BENCH_PROFILE_DIR, default $TMPDIR/joinery-bench-profiles, with the serve phases' time windows beside it in
+ * windows.json; the figures of such a run are slowed by the profiler).
+ */
+import { readFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
+import os, { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { testbedDown, testbedNodeSpec, testbedUp } from '../dist/testbed/index.js';
+import { createTokenSecret, getConfigMap, KubeClient, kubeconfigCredentials, KUBE_SYSTEM, DEFAULT_RETRY } from '../dist/cluster/index.js';
+import { bootstrapToken, tokenSecret } from '../dist/token/index.js';
+import { JOINERY_NODE_GROUP } from '../dist/provisioner/approval/index.js';
+import { apiKey, ServeProcess } from '../test/support/serve.js';
+import { burst, percentile } from './harness.js';
+
+const N = Number(process.env['BENCH_N'] ?? 1000);
+const C = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
+const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 100);
+const PROFILE = process.env['BENCH_PROFILE'] === '1';
+const VERSION = process.env['KUBERNETES_VERSION'] ?? 'v1.20.2';
+const root = resolve(import.meta.dirname, '..');
+const RAW_LABEL = 'joinery.dev/bench-raw';
+const PROFILE_NAME = 'worker';
+const SECRETS = `/api/v1/namespaces/${KUBE_SYSTEM}/secrets`;
+
+type Kind = 'raw' | 'serve';
+
+/** The first few errors of a phase, readable (a JoineryError's code and message, an HTTP status and body). */
+function describeErrors(kind: string, errors: unknown[]): string {
+  const lines = errors.slice(0, 5).map((e) => {
+    const err = e as { code?: string; message?: string };
+    return `  ${err.code ?? ''} ${err.message ?? String(e)}`.slice(0, 600);
+  });
+  const limited = errors.some((e) => /\b429\b/.test(String((e as Error).message)));
+  return `${kind}: ${errors.length} request(s) failed${limited ? ' (429: rate limited — an apiKeys[] rate limit in the serve config?)' : ''}; the first:\n${lines.join('\n')}`;
+}
+
+/** Bytes of cluster-info's data (keys and values), as `joinery doctor` counts them. */
+async function clusterInfoBytes(admin: KubeClient): Promise<number> {
+  const cm = await getConfigMap(admin, 'kube-public', 'cluster-info');
+  return Object.entries(cm?.data ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+}
+
+/** Deletes the Secrets matching `labelSelector` in kube-system (one deletecollection) and waits until none is listed. */
+async function deleteTokens(admin: KubeClient, labelSelector: string): Promise<void> {
+  await admin.request(SECRETS, { method: 'DELETE', query: { labelSelector }, action: { verb: 'delete', resource: 'secrets', namespace: KUBE_SYSTEM } });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const list = await admin.request<{ items?: unknown[] }>(SECRETS, { query: { labelSelector, limit: '1' }, action: { verb: 'list', resource: 'secrets', namespace: KUBE_SYSTEM } });
+    if ((list?.items ?? []).length === 0) return;
+    if (Date.now() > deadline) throw new Error(`Secrets ${labelSelector} still listed 30 s after their deletion`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** VmHWM and VmRSS (MB) of a process, from /proc/<pid>/status. */
+function memoryOf(pid: number): { hwmMb: number; rssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { hwmMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+}
+
+/** CPU time (user + system, ms) a process has used, from /proc/<pid>/stat; NaN when it is gone. */
+function cpuMsOf(pid: number, tickMs: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * tickMs;
+  } catch {
+    return NaN;
+  }
+}
+
+async function main(): Promise<void> {
+  if (!(N > 0 && C > 0 && ROUNDS > 0 && N % ROUNDS === 0)) throw new Error(`BENCH_N (${N}) must be a positive multiple of BENCH_ROUNDS (${ROUNDS}), BENCH_CONCURRENCY (${C}) positive`);
+  const dir = mkdtempSync(join(tmpdir(), 'joinery-bench-serve-'));
+  const work = mkdtempSync(join(tmpdir(), 'joinery-bench-serve-work-'));
+  const profileDir = resolve(process.env['BENCH_PROFILE_DIR'] ?? join(tmpdir(), 'joinery-bench-profiles'));
+  let service: ServeProcess | undefined;
+  let admin: KubeClient | undefined;
+  let cleaner: KubeClient | undefined;
+  const agent = new Agent({ keepAlive: true, maxSockets: C });
+  try {
+    const tb = await testbedUp({ dir, kubernetesVersion: VERSION, log: (l) => console.error(l) });
+    const env = { ...process.env, KUBECONFIG: tb.kubeconfig };
+    const setup = spawnSync(process.execPath, [join(root, 'bin/joinery'), 'setup'], { env, encoding: 'utf8' });
+    if (setup.status !== 0) throw new Error(`joinery setup failed: ${setup.stderr}`);
+
+    const key = apiKey('bench');
+    const config = join(work, 'joinery.yaml');
+    writeFileSync(
+      config,
+      `listen: 127.0.0.1:0\ntls: {insecureLoopback: true}\nkubeconfig: ${tb.kubeconfig}\napiKeys:\n  - {name: bench, sha256: ${key.sha256}, scope: admin}\nprofiles:\n  ${PROFILE_NAME}:\n    role: worker\n    format: script\n    tokenTTL: 15m\n    nodeNamePattern: "^bench-[a-z0-9-]+$"\n    spec: ${JSON.stringify(testbedNodeSpec(tb))}\n`,
+      { mode: 0o600 },
+    );
+    if (PROFILE) mkdirSync(profileDir, { recursive: true });
+    const profileTag = `serve-${VERSION}-${Date.now()}`;
+    const cpuProfDir = join(profileDir, profileTag);
+    let serveEnv: Record<string, string> = {};
+    if (PROFILE) {
+      // node 20 refuses --cpu-prof in NODE_OPTIONS, and ServeProcess starts `node bin/joinery serve` itself: a
+      // preloaded module runs V8's sampling profiler (as --cpu-prof does) and writes it when serve exits.
+      mkdirSync(cpuProfDir, { recursive: true });
+      const preload = join(work, 'cpu-profile.mjs');
+      writeFileSync(
+        preload,
+        `import { Session } from 'node:inspector';\nimport { writeFileSync } from 'node:fs';\n` +
+          `const s = new Session(); s.connect(); s.post('Profiler.enable'); s.post('Profiler.setSamplingInterval', { interval: 500 }); s.post('Profiler.start');\n` +
+          `process.on('exit', () => s.post('Profiler.stop', (err, r) => { if (!err) writeFileSync(${JSON.stringify(join(cpuProfDir, 'serve.cpuprofile'))}, JSON.stringify(r.profile)); }));\n`,
+      );
+      serveEnv = { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import=${preload}`.trim() };
+    }
+    service = await ServeProcess.start(config, serveEnv);
+    const pid = service.child.pid as number;
+    // The pid must be the node process that runs serve (ServeProcess spawns node itself, no wrapper).
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (!cmdline.includes('serve') || !/node/.test(cmdline[0] ?? '')) throw new Error(`pid ${pid} is not the node process of joinery serve: ${cmdline.join(' ')}`);
+    const serveUrl = new URL(service.url);
+    const rssAtStart = memoryOf(pid);
+
+    let retries = 0;
+    const direct = new KubeClient(kubeconfigCredentials(tb.kubeconfig), { ...DEFAULT_RETRY, onRetry: () => void (retries += 1) }, C);
+    admin = direct;
+    const kc = new KubeClient(kubeconfigCredentials(tb.kubeconfig));
+    cleaner = kc;
+    const clusterInfoBefore = await clusterInfoBytes(kc);
+
+    /** One raw create: a token Secret as joinery's mint makes it (mintNodeToken for a machine of the worker profile). */
+    const raw = async (name: string): Promise<void> => {
+      const token = bootstrapToken({ ttl: '900s', usages: ['authentication'], description: `joinery: machine ${name} (profile ${PROFILE_NAME})`, groups: [JOINERY_NODE_GROUP] });
+      const manifest = tokenSecret(token, new Date(), {
+        labels: { [RAW_LABEL]: 'true', 'joinery.dev/machine': name, 'joinery.dev/profile': PROFILE_NAME },
+        annotations: { 'joinery.dev/node-name': name, 'joinery.dev/format': 'script', 'joinery.dev/delivery': 'inline' },
+      });
+      const stored = await createTokenSecret(direct, manifest);
+      if (stored?.metadata?.name !== manifest.metadata.name) throw new Error(`create ${manifest.metadata.name}: unexpected answer`);
+    };
+    /** One POST /v1/machines; fails unless 201 with bootstrap data. */
+    const serve = (name: string): Promise<void> =>
+      new Promise((resolvePromise, reject) => {
+        const payload = JSON.stringify({ name, profile: PROFILE_NAME, delivery: 'inline' });
+        const req = httpRequest(
+          {
+            hostname: serveUrl.hostname,
+            port: Number(serveUrl.port),
+            path: '/v1/machines',
+            method: 'POST',
+            agent,
+            headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)), accept: 'application/json' },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('error', reject);
+            res.on('end', () => {
+              const text = Buffer.concat(chunks).toString('utf8');
+              if (res.statusCode !== 201) return reject(new Error(`POST /v1/machines ${name}: HTTP ${res.statusCode} ${text.slice(0, 300)}`));
+              const body = JSON.parse(text) as { userdata?: unknown };
+              if (typeof body.userdata !== 'string' || body.userdata.length < 100) return reject(new Error(`POST /v1/machines ${name}: no bootstrap data in the answer`));
+              resolvePromise();
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      });
+    const selector: Record<Kind, string> = { raw: `${RAW_LABEL}=true`, serve: `joinery.dev/managed=true,joinery.dev/profile=${PROFILE_NAME}` };
+    const request: Record<Kind, (name: string) => Promise<void>> = { raw, serve };
+
+    const results: Record<Kind, { latencies: number[]; wallMs: number; perRound: number[] }> = { raw: { latencies: [], wallMs: 0, perRound: [] }, serve: { latencies: [], wallMs: 0, perRound: [] } };
+    const windows: { kind: Kind; startUs: string; endUs: string }[] = [];
+    const clusterInfoReadings: number[] = [];
+    // CPU used during the measured phases, per process: where the 2 cores go in each kind of burst.
+    const tickMs = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+    const procs: Record<string, number> = { 'joinery serve': pid, ...tb.pids };
+    const cpu: Record<Kind, Record<string, number>> = { raw: {}, serve: {} };
+    const cpuNow = (): Record<string, number> => {
+      const out: Record<string, number> = Object.fromEntries(Object.entries(procs).map(([name, p]) => [name, cpuMsOf(p, tickMs)]));
+      const self = process.cpuUsage();
+      out['load generator (this process)'] = (self.user + self.system) / 1000;
+      return out;
+    };
+    const phase = async (kind: Kind, label: string, n: number, record: boolean): Promise<void> => {
+      // Every phase starts from the same Secrets in etcd: the tokens of the phases before are gone.
+      await deleteTokens(kc, selector.raw);
+      await deleteTokens(kc, selector.serve);
+      const c0 = cpuNow();
+      const t0 = process.hrtime.bigint();
+      const r = await burst(n, C, (i) => request[kind](`bench-${label}-${i}`));
+      const t1 = process.hrtime.bigint();
+      const c1 = cpuNow();
+      if (r.errors.length > 0) throw new Error(describeErrors(`${kind} ${label}`, r.errors));
+      const rps = (n * 1000) / r.wallMs;
+      console.error(`${label} ${kind}: ${n} in ${(r.wallMs / 1000).toFixed(2)} s, ${rps.toFixed(0)}/s, p50 ${percentile(r.latencies, 50).toFixed(1)} ms, p99 ${percentile(r.latencies, 99).toFixed(1)} ms`);
+      if (!record) return;
+      results[kind].latencies.push(...r.latencies);
+      results[kind].wallMs += r.wallMs;
+      results[kind].perRound.push(rps);
+      for (const name of Object.keys(c1)) cpu[kind][name] = (cpu[kind][name] ?? 0) + ((c1[name] as number) - (c0[name] as number));
+      windows.push({ kind, startUs: String(t0 / 1000n), endUs: String(t1 / 1000n) });
+      if (kind === 'serve') {
+        // With the service's tokens still there, and a second for kube-controller-manager's bootstrapsigner
+        // (a token with the signing usage would add a JWS to cluster-info).
+        await new Promise((res) => setTimeout(res, 1000));
+        clusterInfoReadings.push(await clusterInfoBytes(kc));
+      }
+    };
+
+    const load = (): string => readFileSync('/proc/loadavg', 'utf8').trim().split(' ').slice(0, 3).join(' ');
+    const loadBefore = load();
+    await phase('raw', 'warm', WARMUP, false);
+    await phase('serve', 'warm', WARMUP, false);
+    // Background CPU (controllers, heartbeats, timers) accrues with time, not with requests: measured while idle.
+    const IDLE_MS = 3000;
+    const i0 = cpuNow();
+    await new Promise((res) => setTimeout(res, IDLE_MS));
+    const i1 = cpuNow();
+    const idlePerSec: Record<string, number> = Object.fromEntries(Object.keys(i1).map((name) => [name, (((i1[name] as number) - (i0[name] as number)) * 1000) / IDLE_MS]));
+    const per = N / ROUNDS;
+    for (let r = 0; r < ROUNDS; r++) {
+      const order: Kind[] = r % 2 === 0 ? ['raw', 'serve'] : ['serve', 'raw'];
+      for (const kind of order) await phase(kind, `r${r + 1}`, per, true);
+    }
+    const loadAfter = load();
+    // The largest size seen after a serve phase (its tokens still there): any growth shows.
+    const clusterInfoAfter = Math.max(...clusterInfoReadings, await clusterInfoBytes(kc));
+    const mem = memoryOf(pid);
+
+    const s = results.serve;
+    const f = results.raw;
+    const thr = { raw: (N * 1000) / f.wallMs, serve: (N * 1000) / s.wallMs };
+    const p = { raw50: percentile(f.latencies, 50), raw99: percentile(f.latencies, 99), p50: percentile(s.latencies, 50), p99: percentile(s.latencies, 99) };
+    const ratio = thr.serve / thr.raw;
+    console.log(`Kubernetes ${tb.version}, ${N} requests each at concurrency ${C}, ${ROUNDS} alternating rounds of ${per} (ABBA), after ${WARMUP} warm-up requests each; load ${loadBefore} -> ${loadAfter}`);
+    console.log(`  raw Secret creates (floor)   ${thr.raw.toFixed(0)}/s   p50 ${p.raw50.toFixed(1)} ms   p99 ${p.raw99.toFixed(1)} ms   (rounds: ${f.perRound.map((x) => x.toFixed(0)).join(', ')}/s; ${retries} client retries)`);
+    console.log(`  POST /v1/machines (serve)    ${thr.serve.toFixed(0)}/s   p50 ${p.p50.toFixed(1)} ms   p99 ${p.p99.toFixed(1)} ms   (rounds: ${s.perRound.map((x) => x.toFixed(0)).join(', ')}/s)`);
+    console.log(`  throughput ratio ${ratio.toFixed(2)} (goal >= 0.9)   p50 ${(p.p50 / p.raw50).toFixed(2)}x   p99 ${(p.p99 / p.raw99).toFixed(2)}x (goal <= 1.2x)`);
+    const perReq = (kind: Kind): Record<string, number> => Object.fromEntries(Object.entries(cpu[kind]).map(([name, ms]) => [name, Number((ms / N).toFixed(2))]));
+    const cpuLine = (kind: Kind): string => {
+      const total = Object.values(cpu[kind]).reduce((a, b) => a + b, 0);
+      const wall = results[kind].wallMs;
+      return `${(total / N).toFixed(2)} ms/request (${Object.entries(cpu[kind]).map(([name, ms]) => `${name} ${(ms / N).toFixed(2)}`).join(', ')}); ${(total / wall).toFixed(2)} of ${os.availableParallelism()} cores busy`;
+    };
+    const cpuTotal = (kind: Kind): number => Object.values(cpu[kind]).reduce((a, b) => a + b, 0);
+    const cpuRatio = cpuTotal('raw') / cpuTotal('serve');
+    const idleTotal = Object.values(idlePerSec).reduce((a, b) => a + b, 0);
+    /** CPU per request without the background CPU of the phase's wall time. */
+    const cpuNet = (kind: Kind): number => (cpuTotal(kind) - (idleTotal * results[kind].wallMs) / 1000) / N;
+    const cpuNetRatio = cpuNet('raw') / cpuNet('serve');
+    console.log(`  CPU, raw:   ${cpuLine('raw')}`);
+    console.log(`  CPU, serve: ${cpuLine('serve')}`);
+    console.log(`  CPU while idle: ${Object.entries(idlePerSec).map(([name, ms]) => `${name} ${ms.toFixed(0)}`).join(', ')} ms/s; per request without it: raw ${cpuNet('raw').toFixed(2)} ms, serve path ${cpuNet('serve').toFixed(2)} ms`);
+    console.log(`  CPU per request raw / serve path (all processes above) ${cpuRatio.toFixed(2)}, without the idle CPU ${cpuNetRatio.toFixed(2)}: the throughput ratio to expect when the cores are the limit`);
+    console.log(`  joinery serve peak RSS ${mem.hwmMb.toFixed(1)} MB (goal <= 150 MB; ${rssAtStart.rssMb.toFixed(1)} MB after start, ${mem.rssMb.toFixed(1)} MB now)`);
+    console.log(`  cluster-info data ${clusterInfoBefore} -> ${clusterInfoAfter} bytes (goal: unchanged)`);
+    let profileFiles: string[] = [];
+    if (PROFILE) {
+      await service.stop();
+      profileFiles = readdirSync(cpuProfDir).map((f) => join(cpuProfDir, f));
+      writeFileSync(join(cpuProfDir, 'windows.json'), JSON.stringify(windows, null, 2));
+      console.log(`  CPU profile of serve (the whole process; the serve phases' windows in windows.json, µs of CLOCK_MONOTONIC): ${profileFiles.join(' ')}`);
+    }
+    console.log(
+      JSON.stringify({
+        throughput_ratio: Number(ratio.toFixed(3)),
+        p50_ms: Number(p.p50.toFixed(1)),
+        p99_ms: Number(p.p99.toFixed(1)),
+        raw_p50_ms: Number(p.raw50.toFixed(1)),
+        raw_p99_ms: Number(p.raw99.toFixed(1)),
+        peak_rss_mb: Number(mem.hwmMb.toFixed(1)),
+        cluster_info_bytes_before: clusterInfoBefore,
+        cluster_info_bytes_after: clusterInfoAfter,
+        version: tb.version,
+        n: N,
+        concurrency: C,
+        rounds: ROUNDS,
+        raw_per_s: Math.round(thr.raw),
+        serve_per_s: Math.round(thr.serve),
+        raw_retries: retries,
+        cpu_ratio: Number(cpuRatio.toFixed(3)),
+        cpu_net_ratio: Number(cpuNetRatio.toFixed(3)),
+        serve_cpu_ms_per_request: Number(((cpu.serve['joinery serve'] ?? NaN) / N).toFixed(2)),
+        cpu_ms_per_request: { raw: perReq('raw'), serve: perReq('serve') },
+        load: `${loadBefore} -> ${loadAfter}`,
+        ...(PROFILE ? { profile: profileFiles[0] } : {}),
+      }),
+    );
+  } finally {
+    agent.destroy();
+    admin?.close();
+    cleaner?.close();
+    await service?.stop();
+    testbedDown(dir);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
