@@ -157,7 +157,9 @@ describe('joinery serve, end to end', () => {
 
     // The kubelet's CSR: approved by joinery (not kube-controller-manager), for this name.
     const csrs = await client.request<{ items: CertificateSigningRequest[] }>('/apis/certificates.k8s.io/v1/certificatesigningrequests', { action: { verb: 'list', resource: 'certificatesigningrequests' } });
-    const mine = (csrs?.items ?? []).filter((c) => c.spec.username === `system:bootstrap:${token.slice(0, 6)}`);
+    // (A machine's token id comes from its name: CSRs of an earlier machine of that name, on a reused testbed, are older.)
+    const since = secrets[0]?.metadata.creationTimestamp ?? '';
+    const mine = (csrs?.items ?? []).filter((c) => c.spec.username === `system:bootstrap:${token.slice(0, 6)}` && (c.metadata.creationTimestamp ?? '') >= since);
     assert.equal(mine.length, 1, JSON.stringify(mine.map((c) => c.status)));
     assert.equal(mine[0]?.status?.conditions?.find((c) => c.type === 'Approved')?.reason, APPROVED_REASON);
 
@@ -289,8 +291,13 @@ describe('joinery serve, end to end', () => {
     const first = await service.request('POST', '/v1/machines', { key: admin.key, body: { name: 'worker-dup', profile: 'worker' } });
     assert.equal(first.status, 201);
     tokenIn(first.body['userdata'] as string);
-    const dup = await service.request('POST', '/v1/machines', { key: admin.key, body: { name: 'worker-dup', profile: 'worker' } });
+    // The same request again (a client retrying after a lost answer) gets the same token back; another request for the name is 409.
+    const again = await service.request('POST', '/v1/machines', { key: admin.key, body: { name: 'worker-dup', profile: 'worker' } });
+    assert.equal(again.status, 200, again.text);
+    assert.equal(tokenIn(again.body['userdata'] as string), tokenIn(first.body['userdata'] as string));
+    const dup = await service.request('POST', '/v1/machines', { key: admin.key, body: { name: 'worker-dup', profile: 'worker', format: 'cloud-config' } });
     assert.equal(dup.status, 409);
+    assert.equal(dup.body['code'], 'MACHINE_EXISTS');
     assert.equal(await machineTokens('worker-dup'), 1);
     await service.request('DELETE', '/v1/machines/worker-dup', { key: admin.key });
     // A provisioner key sees only its profiles.

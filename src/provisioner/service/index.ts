@@ -273,12 +273,15 @@ export class Provisioner {
     return newest;
   }
 
-  /** The newest kubelet client CSR made with the token `tokenId`. */
-  private csrOf(tokenId: string | undefined): CertificateSigningRequest | undefined {
+  /**
+   * The newest kubelet client CSR made with the token `tokenId` since `since` (the token's creation: a token
+   * id comes from the machine name, so an earlier machine of that name may have left CSRs of the same user).
+   */
+  private csrOf(tokenId: string | undefined, since = ''): CertificateSigningRequest | undefined {
     if (tokenId === undefined) return undefined;
     let newest: CertificateSigningRequest | undefined;
     for (const c of this.csrs.list()) {
-      if (c.spec.username !== `system:bootstrap:${tokenId}`) continue;
+      if (c.spec.username !== `system:bootstrap:${tokenId}` || (c.metadata.creationTimestamp ?? '') < since) continue;
       if (newest === undefined || (c.metadata.creationTimestamp ?? '') > (newest.metadata.creationTimestamp ?? '')) newest = c;
     }
     return newest;
@@ -287,7 +290,7 @@ export class Provisioner {
   private machineNamed(name: string): Machine | undefined {
     const token = this.tokenOf(name);
     const tokenId = token === undefined ? undefined : decodeTokenSecret(token).token.id;
-    const csr = this.csrOf(tokenId);
+    const csr = this.csrOf(tokenId, token?.metadata.creationTimestamp);
     const node = this.nodes.get(name);
     // A Node that joinery did not make (no token of ours, no profile label) is not a machine.
     const ours = token !== undefined || node?.metadata.labels?.[PROFILE_LABEL] !== undefined;
