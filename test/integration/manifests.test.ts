@@ -33,6 +33,8 @@ import { PROVISIONER_LEASE, provisionerManifests, type KubeManifest } from '../.
 import { adminClient, joinery, kubernetesMinor, requireTestbed } from '../support/testbed.js';
 import { provisionerAccessChecks, serviceAccountIdentity, type ResourceAttributes } from '../support/provisioner-rbac.js';
 import { opensslCsr } from '../unit/provisioner/csr-support.js';
+import { apiKey, ServeProcess } from '../support/serve.js';
+import { awaitCsrDecision, registerNode, sendKubeletCsr } from '../support/node-side.js';
 
 const tb = requireTestbed();
 const admin = adminClient(tb);
@@ -263,6 +265,54 @@ describe(`joinery manifests on the testbed (${tb.version})`, () => {
       await asProvisioner.request(leases, { method: 'POST', body: body('other'), action: act('create') });
       await rejectsCode(asProvisioner.request(`${leases}/other`, { action: act('get', 'other') }), 'FORBIDDEN');
       await rejectsCode(asProvisioner.request('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases', { method: 'POST', body: body(PROVISIONER_LEASE), action: { verb: 'create', resource: 'leases', namespace: 'kube-system' } }), 'FORBIDDEN');
+    });
+
+    it('`joinery serve` runs with nothing more: as the service account it leads, mints, approves its kubelet, revokes the token, and is refused nothing', async () => {
+      // What an admin does once per cluster: joinery's node group may send CSRs (joinery setup).
+      const setup = joinery(tb, ['setup']);
+      assert.equal(setup.status, 0, setup.stderr);
+      // The Lease the previous test left (held by "joinery-1") would take its 15 s to expire.
+      await admin.request(`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${PROVISIONER_LEASE}`, { method: 'DELETE', allowNotFound: true, action: { verb: 'delete', resource: 'leases', namespace, name: PROVISIONER_LEASE } });
+      const doc = parseYaml(readFileSync(tb.kubeconfig, 'utf8')) as { users: { user: Record<string, unknown> }[] };
+      for (const u of doc.users) Object.assign(u.user, { as: identity.user, 'as-groups': identity.groups });
+      const kubeconfig = join(work, 'serve-as-provisioner.conf');
+      writeFileSync(kubeconfig, stringifyYaml(doc), { mode: 0o600 });
+      const key = apiKey('ci');
+      const config = join(work, 'joinery.yaml');
+      writeFileSync(config, `listen: 127.0.0.1:0\ntls: {insecureLoopback: true}\nkubeconfig: ${kubeconfig}\napiKeys:\n  - {name: ci, sha256: ${key.sha256}, scope: admin}\nprofiles:\n  worker: {role: worker, format: script, tokenTTL: 15m, spec: {}}\n`);
+      // As in the Deployment: the lease namespace from POD_NAMESPACE.
+      const svc = await ServeProcess.start(config, { POD_NAMESPACE: namespace, POD_NAME: 'joinery-test-0' });
+      const name = `rbac-node-${randomBytes(3).toString('hex')}`;
+      try {
+        const deadline = Date.now() + 20_000;
+        while (!/^joinery_leader 1$/m.test((await svc.request('GET', '/metrics')).text)) {
+          if (Date.now() > deadline) throw new Error(`never led:\n${svc.log}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const lease = await admin.request<{ spec?: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${PROVISIONER_LEASE}`, { action: { verb: 'get', resource: 'leases', namespace, name: PROVISIONER_LEASE } });
+        assert.match(lease?.spec?.holderIdentity ?? '', /^joinery-test-0_/);
+        const r = await svc.request('POST', '/v1/machines', { key: key.key, body: { name, profile: 'worker' } });
+        assert.equal(r.status, 201, r.text);
+        const token = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/.exec(r.body['userdata'] as string)?.[0] ?? '';
+        const csr = await sendKubeletCsr(tb, work, token, name);
+        const decided = await awaitCsrDecision(csr.client, csr.name);
+        csr.client.close();
+        assert.equal(decided.status?.conditions?.find((c) => c.type === 'Approved')?.reason, 'JoineryApproved');
+        await registerNode(tb, decided, csr.keyPem, name, { 'joinery.dev/profile': 'worker' });
+        const gone = Date.now() + 20_000;
+        while ((await listTokenSecrets(admin, `joinery.dev/machine=${name}`)).length > 0) {
+          if (Date.now() > gone) throw new Error(`the token was not revoked:\n${svc.log}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const machine = await svc.request('GET', `/v1/machines/${name}`, { key: key.key });
+        assert.equal(machine.body['state'], 'joined', machine.text);
+        assert.equal((await svc.request('GET', '/readyz')).status, 200);
+      } finally {
+        await svc.stop();
+        await admin.request(`/api/v1/nodes/${name}`, { method: 'DELETE', allowNotFound: true, action: { verb: 'delete', resource: 'nodes', name } });
+      }
+      assert.doesNotMatch(svc.log, /FORBIDDEN|forbidden/, 'no call of the service was refused');
+      assert.match(svc.log, /leading: running the CSR approver/);
     });
   });
 });

@@ -16,7 +16,7 @@ import { APPROVED_REASON } from '../../src/provisioner/approval/index.js';
 import { adminClient, joinery, requireTestbed } from '../support/testbed.js';
 import { apiKey, ServeProcess } from '../support/serve.js';
 import { kubeletTlsBootstrap } from '../support/kubelet.js';
-import { awaitCsrDecision, sendKubeletCsr } from '../support/node-side.js';
+import { awaitCsrDecision, registerNode as registerNodeAs, sendKubeletCsr } from '../support/node-side.js';
 import { NodePool, nodesSkip } from '../support/nodes.js';
 
 const tb = requireTestbed();
@@ -58,15 +58,9 @@ async function machineState(name: string): Promise<string | undefined> {
   return r.status === 200 ? (r.body['state'] as string) : `HTTP ${r.status}`;
 }
 
-/** Registers the Node as its kubelet would, with the certificate the CSR got and the labels of its --node-labels. */
-async function registerNode(csr: CertificateSigningRequest, keyPem: string, name: string, labels: Record<string, string>): Promise<void> {
-  const ca = readFileSync(join(tb.dir, 'pki', 'ca.crt'), 'utf8');
-  const asNode = new KubeClient({ server: tb.server, ca, clientCert: Buffer.from(csr.status?.certificate ?? '', 'base64').toString('utf8'), clientKey: keyPem, source: 'node certificate' });
-  try {
-    await asNode.request('/api/v1/nodes', { method: 'POST', body: { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } }, action: { verb: 'create', resource: 'nodes' } });
-  } finally {
-    asNode.close();
-  }
+/** Registers the Node as its kubelet would (support/node-side.ts). */
+function registerNode(csr: CertificateSigningRequest, keyPem: string, name: string, labels: Record<string, string>): Promise<void> {
+  return registerNodeAs(tb, csr, keyPem, name, labels);
 }
 
 async function deleteNode(name: string): Promise<void> {

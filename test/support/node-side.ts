@@ -48,3 +48,14 @@ export async function awaitCsrDecision(client: KubeClient, name: string, timeout
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Registers the Node as its kubelet would, with the certificate the CSR got and the labels of its --node-labels. */
+export async function registerNode(tb: TestbedState, csr: CertificateSigningRequest, keyPem: string, name: string, labels: Record<string, string>): Promise<void> {
+  const ca = readFileSync(join(tb.dir, 'pki', 'ca.crt'), 'utf8');
+  const asNode = new KubeClient({ server: tb.server, ca, clientCert: Buffer.from(csr.status?.certificate ?? '', 'base64').toString('utf8'), clientKey: keyPem, source: 'node certificate' });
+  try {
+    await asNode.request('/api/v1/nodes', { method: 'POST', body: { apiVersion: 'v1', kind: 'Node', metadata: { name, labels } }, action: { verb: 'create', resource: 'nodes' } });
+  } finally {
+    asNode.close();
+  }
+}
