@@ -4,7 +4,7 @@
  * validation), into the neutral model. Documents of other APIs (KubeletConfiguration,
  * KubeProxyConfiguration...) are handed back untouched.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, type Document, type Node } from 'yaml';
+import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, Scalar, visit, type Alias, type CST, type Document, type Node } from 'yaml';
 import { JoineryError } from '../errors/index.js';
 import { KUBEADM_KINDS, type KubeadmKind } from './common.js';
 import { clusterFromSuperset, initFromSuperset, joinFromSuperset } from './convert.js';
@@ -38,9 +38,39 @@ const RETIRED_VERSIONS = ['v1alpha1', 'v1alpha2', 'v1alpha3', 'v1beta1'];
 
 /** Limit on values produced from one file, so that aliases cannot blow up ("billion laughs"). */
 const MAX_NODES = 100_000;
+/**
+ * Limit on how deep collections nest in the text. The `yaml` package composes recursively: a few
+ * hundred levels overflow the stack, and a second such document in the same process can abort it
+ * (V8 then fails compiling a regular expression: "FATAL ERROR: RegExpCompiler Allocation failed").
+ * Real configs nest about 10 levels.
+ */
+export const MAX_YAML_DEPTH = 100;
+
+/** The deepest collection of a CST token and where it starts, found without recursion. */
+function nesting(token: CST.Token): { depth: number; offset: number } {
+  let depth = 0;
+  let offset = token.offset;
+  const stack: [CST.Token, number][] = [[token, 0]];
+  while (stack.length > 0 && depth <= MAX_YAML_DEPTH) {
+    const [t, d] = stack.pop() as [CST.Token, number];
+    if (d > depth) {
+      depth = d;
+      offset = t.offset;
+    }
+    if (t.type === 'document') {
+      if (t.value) stack.push([t.value, d]);
+    } else if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection') {
+      for (const item of t.items) {
+        if (item.key) stack.push([item.key, d + 1]);
+        if (item.value) stack.push([item.value, d + 1]);
+      }
+    }
+  }
+  return { depth, offset };
+}
 
 function docError(index: number, what: string, fix: string, code = 'KUBEADM_CONFIG_INVALID', path?: string): JoineryError {
-  return new JoineryError(code, scrubSecrets(`document ${index + 1}: ${what}`), fix, path === undefined ? {} : { path });
+  return new JoineryError(code, scrubSecrets(`document ${index + 1}: ${what}`), scrubSecrets(fix), path === undefined ? {} : { path: scrubSecrets(path) });
 }
 
 interface Converting {
@@ -48,6 +78,25 @@ interface Converting {
   index: number;
   lines: LineCounter;
   nodes: number;
+  /** What each alias of the document refers to, found in one walk (made at the first alias). */
+  aliases?: Map<Alias, Node | undefined>;
+}
+
+/**
+ * The node each alias refers to: the last node before it (in document order) with that anchor, as the
+ * `yaml` package's Alias.resolve finds it. That method walks the whole document for every alias, which
+ * makes a file with n aliases cost n² (20,000 aliases: minutes); one walk does it for all.
+ */
+function aliasTargets(doc: Document.Parsed): Map<Alias, Node | undefined> {
+  const out = new Map<Alias, Node | undefined>();
+  const anchors = new Map<string, Node>();
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) out.set(node, anchors.get(node.source));
+      else if (node.anchor !== undefined) anchors.set(node.anchor, node);
+    },
+  });
+  return out;
 }
 
 function at(c: Converting, node: Node | null | undefined): string {
@@ -109,7 +158,8 @@ function toJson(c: Converting, node: unknown, depth: number): Json {
   }
   if (node === null || node === undefined) return null;
   if (isAlias(node)) {
-    const target = node.resolve(c.doc);
+    c.aliases ??= aliasTargets(c.doc);
+    const target = c.aliases.get(node);
     if (!target) throw yamlValueError(c, node, `the alias *${node.source} has no anchor`);
     return toJson(c, target, depth + 1);
   }
@@ -153,8 +203,23 @@ interface Parsed {
  */
 export function goYamlDocuments(text: string): { index: number; value: Json }[] {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { schema: 'failsafe', lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const list = Array.isArray(docs) ? docs : [];
+  // parseAllDocuments, in two steps so that the nesting is checked before the recursive composer runs.
+  const tokens = Array.from(new Parser(lines.addNewLine).parse(text));
+  let index = 0;
+  for (const token of tokens) {
+    if (token.type !== 'document') continue;
+    const deep = nesting(token);
+    if (deep.depth > MAX_YAML_DEPTH) {
+      const p = lines.linePos(deep.offset);
+      throw new JoineryError(
+        'KUBEADM_YAML_INVALID',
+        `document ${index + 1}: YAML syntax error at line ${p.line}, column ${p.col}: collections nest more than ${MAX_YAML_DEPTH} levels deep`,
+        'write the document with fewer nested lists and mappings',
+      );
+    }
+    index++;
+  }
+  const list = Array.from(new Composer({ schema: 'failsafe', prettyErrors: false, uniqueKeys: true }).compose(tokens));
   const out: { index: number; value: Json }[] = [];
   list.forEach((doc, index) => {
     const err = doc.errors[0];

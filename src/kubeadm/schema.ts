@@ -92,7 +92,8 @@ function documentLabel(doc: DocumentContext): string {
 export function problem(site: Site, what: string, fix: string, code = 'KUBEADM_CONFIG_INVALID'): JoineryError {
   const where = site.path === '' ? '' : ` ${site.path}:`;
   const message = scrubSecrets(`${documentLabel(site.doc)}${where} ${what}`);
-  return new JoineryError(code, message, fix, site.path === '' ? {} : { path: site.path });
+  // The fix and the path repeat field names, which can be anything the file says (a token too).
+  return new JoineryError(code, message, scrubSecrets(fix), site.path === '' ? {} : { path: scrubSecrets(site.path) });
 }
 
 function typeName(v: Json): string {
@@ -192,7 +193,7 @@ function checkValue(value: Json, spec: Spec, site: Site): void {
         parseDuration(value, site.path);
       } catch (err) {
         const e = err as JoineryError;
-        throw new JoineryError('KUBEADM_CONFIG_INVALID', scrubSecrets(`${documentLabel(site.doc)} ${e.message}`), e.fix, { path: site.path });
+        throw new JoineryError('KUBEADM_CONFIG_INVALID', scrubSecrets(`${documentLabel(site.doc)} ${e.message}`), scrubSecrets(e.fix), { path: scrubSecrets(site.path) });
       }
       return;
     case 'time': {

@@ -11,6 +11,7 @@ import { parseDuration, SECOND } from '../../duration/index.js';
 import { closestName, goYamlDocuments } from '../../kubeadm/index.js';
 import { FORMATS, type Format } from '../../userdata/plan.js';
 import { parseMachineSpec, type MachineSpec } from '../../userdata/spec/index.js';
+import { scrubSecrets } from '../../token/index.js';
 import {
   API_KEY_SCOPES,
   PROFILE_ROLES,
@@ -100,25 +101,30 @@ function pathSegments(path: string): Segment[] {
   return out;
 }
 
-/** Finds line and column of the node at a path in the YAML text, for error messages. */
+/**
+ * Finds line and column of the node at a path in the YAML text, for error messages. The text is parsed
+ * again (with node positions) only when an error needs a position.
+ */
 class Locator {
   private readonly lines = new LineCounter();
-  private readonly root: YamlNode | null;
+  private root: YamlNode | null | undefined;
 
-  constructor(text: string) {
-    let root: YamlNode | null = null;
+  constructor(private readonly text: string) {}
+
+  private document(): YamlNode | null {
+    if (this.root !== undefined) return this.root;
     try {
-      const doc = parseDocument(text, { schema: 'failsafe', lineCounter: this.lines, uniqueKeys: false, prettyErrors: false });
-      root = (doc.contents as YamlNode | null) ?? null;
+      const doc = parseDocument(this.text, { schema: 'failsafe', lineCounter: this.lines, uniqueKeys: false, prettyErrors: false });
+      this.root = (doc.contents as YamlNode | null) ?? null;
     } catch {
-      root = null;
+      this.root = null;
     }
-    this.root = root;
+    return this.root;
   }
 
   /** `line:col` of the value at `segments` (of its key when `key`), or of its deepest ancestor found. */
   at(segments: readonly Segment[], key = false): string | undefined {
-    let node: YamlNode | null = this.root;
+    let node: YamlNode | null = this.document();
     let pos: number | undefined = node?.range?.[0];
     for (let i = 0; i < segments.length && node; i++) {
       const seg = segments[i] as Segment;
@@ -156,11 +162,15 @@ class Reader {
     this.locator = new Locator(text);
   }
 
+  /**
+   * The error about the field at `segments`. Message, fix and path are scrubbed of bootstrap tokens and
+   * long hex strings (an API key's SHA-256), wherever the file put them (DESIGN "Errors").
+   */
   error(code: string, segments: readonly Segment[], what: string, fix: string, options: { key?: boolean; cause?: unknown } = {}): JoineryError {
-    const path = configPath(segments);
+    const path = scrubSecrets(configPath(segments));
     const where = segments.length === 0 ? undefined : this.locator.at(segments, options.key);
     const prefix = where === undefined ? `${this.source}: ` : `${this.source}:${where}: `;
-    return new JoineryError(code, `${prefix}${path === '' ? '' : `${path}: `}${what}`, fix, {
+    return new JoineryError(code, scrubSecrets(`${prefix}${path === '' ? '' : `${path}: `}${what}`), scrubSecrets(fix), {
       ...(path === '' ? {} : { path }),
       ...(options.cause === undefined ? {} : { cause: options.cause }),
     });

@@ -49,10 +49,13 @@ export function childPath(parent: string, key: string | number): string {
   return part.startsWith('"') ? `${parent}[${part}]` : `${parent}.${part}`;
 }
 
-/** A JoineryError about the field at `path` (no secret ever goes into `what`: values are scrubbed). */
+/**
+ * A JoineryError about the field at `path`. No secret goes into it: message, fix and path are scrubbed
+ * (a field name can be a token too, and the fix and path repeat field names).
+ */
 export function specError(code: string, path: string, what: string, fix: string): JoineryError {
   const message = scrubSecrets(path === '' ? what : `${path}: ${what}`);
-  return new JoineryError(code, message, fix, path === '' ? {} : { path });
+  return new JoineryError(code, message, scrubSecrets(fix), path === '' ? {} : { path: scrubSecrets(path) });
 }
 
 /** A short, scrubbed quotation of a value for a message. */
