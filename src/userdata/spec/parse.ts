@@ -5,6 +5,7 @@
  * fields and bad values are JoineryErrors that name the field's path in the input.
  */
 import { JoineryError } from '../../errors/index.js';
+import { scrubSecrets } from '../../token/index.js';
 import { goYamlDocuments, parseKubernetesVersion } from '../../kubeadm/index.js';
 import { FORMATS, type Format, type PlanDiskSetup } from '../plan.js';
 import {
@@ -232,7 +233,8 @@ function parseKubernetesVersionAt(v: string, path: string): string {
     return `v${k.major}.${k.minor}.${k.patch}${k.preRelease === undefined ? '' : `-${k.preRelease}`}`;
   } catch (err) {
     if (!(err instanceof JoineryError)) throw err;
-    throw new JoineryError(SPEC_INVALID, err.message, err.fix, { path });
+    // src/kubeadm quotes the value as it is: scrubbed here like every spec error (it may be a token or a hash).
+    throw new JoineryError(SPEC_INVALID, scrubSecrets(err.message), err.fix, { path });
   }
 }
 

@@ -109,3 +109,12 @@ test('machine spec and kubeadm errors do not echo a token or hash used as a fiel
     noSecret(config, HASH, '0123456789abcdef');
   }
 });
+
+test('a Kubernetes version that is a hash is not echoed by the machine spec reader (src/kubeadm quoted it)', () => {
+  for (const v of [HASH, HASH.toUpperCase(), TOKEN]) {
+    const err = thrown(() => parseMachineSpec({ kubernetesBinaries: { version: v, urlTemplate: 'https://e/{{version}}/{{name}}', sha256: { kubeadm: 'a'.repeat(64) } } }));
+    assert.equal(err.code, 'USERDATA_SPEC_INVALID');
+    assert.equal(err.path, 'kubernetesBinaries.version');
+    noSecret(err, HASH, HASH.toUpperCase(), '0123456789abcdef');
+  }
+});
