@@ -73,10 +73,12 @@ const BASES: Json[] = [
     tls: { certFile: '/etc/joinery/tls.crt', keyFile: '/etc/joinery/tls.key' },
     kubeconfig: '/etc/kubernetes/admin.conf',
     context: 'kubernetes-admin@kubernetes',
+    rateLimit: { requestsPerSecond: 20, burst: 40 },
+    leaderElection: { namespace: 'joinery', name: 'joinery-leader', leaseDuration: '15s', renewDeadline: '10s', retryPeriod: '2s' },
     publicUrl: 'https://joinery.example.com:8443/base/',
     apiKeys: [
       { name: 'ci', sha256: HASH, scope: 'admin' },
-      { name: 'terraform.prod', sha256: CERT_KEY, scope: 'provisioner', profiles: ['worker', 'gpu', 'worker'] },
+      { name: 'terraform.prod', sha256: CERT_KEY, scope: 'provisioner', profiles: ['worker', 'gpu', 'worker'], rateLimit: { requestsPerSecond: 0.5, burst: 1 } },
     ],
     profiles: {
       worker: { role: 'worker', format: 'cloud-config', tokenTTL: '2h30m', nodeNamePattern: 'worker-[a-z0-9-]+(\\.example\\.com)?', spec: SPEC },
@@ -87,7 +89,7 @@ const BASES: Json[] = [
   },
 ];
 const SKELETON_HASHES = (BASES[1] as { apiKeys: { sha256: string }[] }).apiKeys.map((k) => k.sha256);
-const FIELDS = [...fieldNames(...BASES), 'insecureLoopback', 'certFile', 'keyFile', 'publicUrl', 'context'];
+const FIELDS = [...fieldNames(...BASES), 'insecureLoopback', 'certFile', 'keyFile', 'publicUrl', 'context', 'rateLimit', 'leaderElection', 'requestsPerSecond', 'burst'];
 
 const expect: Expectation = {
   secrets: [...SECRETS, ...SKELETON_HASHES],
