@@ -46,6 +46,8 @@ const C = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 100);
 const PROFILE = process.env['BENCH_PROFILE'] === '1';
+/** BENCH_PIN=1: joinery serve on CPU 1, everything else on CPU 0 (serve does not compete with the API server). */
+const PIN = process.env['BENCH_PIN'] === '1';
 const VERSION = process.env['KUBERNETES_VERSION'] ?? 'v1.20.2';
 /**
  * The bench key's rate limit (apiKeys[].rateLimit): the default (50/s, bursts of 100) would answer most of
@@ -149,6 +151,18 @@ async function main(): Promise<void> {
     // The pid must be the node process that runs serve (ServeProcess spawns node itself, no wrapper).
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     if (!cmdline.includes('serve') || !/node/.test(cmdline[0] ?? '')) throw new Error(`pid ${pid} is not the node process of joinery serve: ${cmdline.join(' ')}`);
+    if (PIN) {
+      // The deployment model: joinery serve on a core of its own (another node, in a cluster), the control plane
+      // and this load generator on the other, in both phases alike.
+      const pin = (cpu: string, p: number): void => {
+        const r = spawnSync('taskset', ['-a', '-p', '-c', cpu, String(p)], { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`taskset ${cpu} ${p}: ${r.stderr}`);
+      };
+      for (const p of Object.values(tb.pids)) pin('0', p);
+      pin('0', process.pid);
+      pin('1', pid);
+      console.error('pinned: kube-apiserver, etcd, kube-controller-manager and the load generator on CPU 0, joinery serve on CPU 1');
+    }
     const serveUrl = new URL(service.url);
     const rssAtStart = memoryOf(pid);
 

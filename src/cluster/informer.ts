@@ -28,6 +28,8 @@ export interface InformerOptions<T extends KubeObject> {
   baseDelayMs?: number;
   maxDelayMs?: number;
   onEvent?: (type: InformerEventType, object: T, previous: T | undefined) => void;
+  /** A secondary key (client-go's indexer): `byIndex(key)` finds the objects with that key without a scan. */
+  indexBy?: (object: T) => string | undefined;
   /** A failure that the informer recovers from by itself (for logs and /readyz). */
   onError?: (error: JoineryError) => void;
 }
@@ -42,6 +44,7 @@ class Gone extends Error {}
 /** A self-healing cache of one kind of object, kept up to date by list and watch. */
 export class Informer<T extends KubeObject> {
   private readonly store = new Map<string, T>();
+  private readonly index = new Map<string, Map<string, T>>();
   private readonly options: InformerOptions<T>;
   private controller = new AbortController();
   private running = false;
@@ -83,13 +86,46 @@ export class Informer<T extends KubeObject> {
     return [...this.store.values()];
   }
 
+  /** The objects whose `indexBy` key is `key`. */
+  byIndex(key: string): T[] {
+    const m = this.index.get(key);
+    return m === undefined ? [] : [...m.values()];
+  }
+
+  /** Every write to the store goes through put and remove, which keep the index. */
+  private put(name: string, object: T): void {
+    const old = this.store.get(name);
+    if (old !== undefined) this.unindex(name, old);
+    this.store.set(name, object);
+    const key = this.options.indexBy?.(object);
+    if (key === undefined) return;
+    let m = this.index.get(key);
+    if (m === undefined) this.index.set(key, (m = new Map()));
+    m.set(name, object);
+  }
+
+  private remove(name: string): void {
+    const old = this.store.get(name);
+    if (old === undefined) return;
+    this.unindex(name, old);
+    this.store.delete(name);
+  }
+
+  private unindex(name: string, object: T): void {
+    const key = this.options.indexBy?.(object);
+    if (key === undefined) return;
+    const m = this.index.get(key);
+    m?.delete(name);
+    if (m?.size === 0) this.index.delete(key);
+  }
+
   /**
    * Puts an object this process has just written into the store (read-your-writes: a list right after a create
    * shows it before its watch event arrives). Nothing is emitted; the watch event replaces it when it comes.
    */
   observe(object: T): void {
     const name = object.metadata.name;
-    if (name !== undefined && !this.store.has(name)) this.store.set(name, object);
+    if (name !== undefined && !this.store.has(name)) this.put(name, object);
   }
 
   private action(verb: Action['verb']): Action {
@@ -153,13 +189,13 @@ export class Informer<T extends KubeObject> {
       const name = item.metadata.name;
       seen.add(name);
       const old = this.store.get(name);
-      this.store.set(name, item);
+      this.put(name, item);
       if (old === undefined) this.emit('ADDED', item, undefined);
       else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.emit('MODIFIED', item, old);
     }
     for (const [name, old] of [...this.store]) {
       if (!seen.has(name)) {
-        this.store.delete(name);
+        this.remove(name);
         this.emit('DELETED', old, old);
       }
     }
@@ -189,10 +225,10 @@ export class Informer<T extends KubeObject> {
           const name = object.metadata.name;
           const old = this.store.get(name);
           if (event.type === 'DELETED') {
-            this.store.delete(name);
+            this.remove(name);
             this.emit('DELETED', object, old);
           } else if (event.type === 'ADDED' || event.type === 'MODIFIED') {
-            this.store.set(name, object);
+            this.put(name, object);
             this.emit(old === undefined ? 'ADDED' : 'MODIFIED', object, old);
           }
         },

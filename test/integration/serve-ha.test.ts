@@ -149,6 +149,7 @@ after(async () => {
   const pid = state?.pids['kube-apiserver'];
   if (state !== undefined && pid !== undefined && !processAlive(pid)) await startTestbedProcess(state, 'kube-apiserver', 120_000);
   nodes.removeAll();
+  await client.request('/api/v1/nodes/ha-takeover', { method: 'DELETE', allowNotFound: true, action: { verb: 'delete', resource: 'nodes', name: 'ha-takeover' } });
   // The burst machines' tokens: not left for other test files.
   for (const s of await listTokenSecrets(client, 'joinery.dev/machine')) {
     if (/^(ha|down|restart)-/.test(s.metadata.labels?.['joinery.dev/machine'] ?? '')) {

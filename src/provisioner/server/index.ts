@@ -105,13 +105,17 @@ export async function provisionerServer(options: ServerOptions): Promise<Fastify
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    disableRequestLogging: false,
+    // One line per request (below), not fastify's two ("incoming request", "request completed").
+    disableRequestLogging: true,
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
   const limiter = new RateLimiter();
   const nowMs = options.nowMs ?? (() => performance.now());
 
   app.addHook('onResponse', async (req, reply) => {
-    metrics.requests.inc({ method: req.method, route: req.routeOptions?.url ?? 'unmatched', status: String(reply.statusCode) });
+    const route = req.routeOptions?.url ?? 'unmatched';
+    metrics.requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    // Method and path only: the query holds one-time nonces; headers hold API keys.
+    req.log.info({ method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, remoteAddress: req.ip }, 'request');
   });
 
   const send = (reply: FastifyReply, err: JoineryError): FastifyReply => {

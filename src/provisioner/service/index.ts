@@ -160,6 +160,7 @@ export class Provisioner {
       namespace: KUBE_SYSTEM,
       labelSelector: `${JOINERY_MANAGED_LABEL}=true,${MACHINE_LABEL}`,
       fieldSelector: 'type=bootstrap.kubernetes.io/token',
+      indexBy: (secret) => secret.metadata.labels?.[MACHINE_LABEL],
       onEvent: (type, secret) => {
         if (type !== 'DELETED') this.revokeIfJoined(secret);
       },
@@ -169,6 +170,7 @@ export class Provisioner {
       client: this.client,
       path: CSR_PATH,
       resource: 'certificatesigningrequests.certificates.k8s.io',
+      indexBy: (csr) => csr.spec.username,
       onEvent: (type, csr) => {
         if (type !== 'DELETED') void this.decide(csr);
         else this.decided.delete(csr.metadata.uid ?? csr.metadata.name);
@@ -266,8 +268,7 @@ export class Provisioner {
   /** The newest live token Secret of a machine in the informer's store. */
   private tokenOf(name: string): StoredSecret | undefined {
     let newest: StoredSecret | undefined;
-    for (const s of this.tokens.list()) {
-      if (s.metadata.labels?.[MACHINE_LABEL] !== name) continue;
+    for (const s of this.tokens.byIndex(name)) {
       if (newest === undefined || (s.metadata.creationTimestamp ?? '') > (newest.metadata.creationTimestamp ?? '')) newest = s;
     }
     return newest;
@@ -280,8 +281,8 @@ export class Provisioner {
   private csrOf(tokenId: string | undefined, since = ''): CertificateSigningRequest | undefined {
     if (tokenId === undefined) return undefined;
     let newest: CertificateSigningRequest | undefined;
-    for (const c of this.csrs.list()) {
-      if (c.spec.username !== `system:bootstrap:${tokenId}` || (c.metadata.creationTimestamp ?? '') < since) continue;
+    for (const c of this.csrs.byIndex(`system:bootstrap:${tokenId}`)) {
+      if ((c.metadata.creationTimestamp ?? '') < since) continue;
       if (newest === undefined || (c.metadata.creationTimestamp ?? '') > (newest.metadata.creationTimestamp ?? '')) newest = c;
     }
     return newest;
@@ -457,20 +458,29 @@ export class Provisioner {
     }
   }
 
+  private renderers: Promise<Renderers> | undefined;
+  /** Each profile's spec with its node label and references resolved (a reload makes new Profile objects). */
+  private readonly specs = new WeakMap<Profile, MachineSpec>();
+  /** The discovery kubeconfig of the current facts (the same for every machine). */
+  private discovery: { facts: ClusterJoinFacts; kubeconfig: string } | undefined;
+
   private async render(profile: Profile, name: string, format: Format, token: string, facts: ClusterJoinFacts): Promise<string> {
-    const { bootPlan } = await import('../../userdata/roles/index.js');
-    const { renderBootData } = await import('../../userdata/render/index.js');
-    const { resolveSecretRefs } = await import('../../userdata/spec/index.js');
-    const spec = resolveSecretRefs(withNodeLabel(profile.spec, PROFILE_LABEL, profile.name), () => undefined);
-    const plan = bootPlan(spec, 'worker', {
+    const r = await (this.renderers ??= loadRenderers());
+    let spec = this.specs.get(profile);
+    if (spec === undefined) {
+      spec = r.resolveSecretRefs(withNodeLabel(profile.spec, PROFILE_LABEL, profile.name), () => undefined);
+      this.specs.set(profile, spec);
+    }
+    if (this.discovery?.facts !== facts) this.discovery = { facts, kubeconfig: discoveryFileKubeconfig({ server: facts.server, caData: facts.caPem }) };
+    const plan = r.bootPlan(spec, 'worker', {
       nodeName: name,
       kubernetesVersion: facts.kubernetesVersion,
       endpoint: facts.endpoint,
       token,
       caPins: facts.caPins,
-      discovery: { kind: 'file', kubeconfig: discoveryFileKubeconfig({ server: facts.server, caData: facts.caPem }) },
+      discovery: { kind: 'file', kubeconfig: this.discovery.kubeconfig },
     });
-    return renderBootData(plan, format);
+    return r.renderBootData(plan, format);
   }
 
   /**
@@ -539,7 +549,8 @@ export class Provisioner {
   /** The revoker: a Node registered for a live joinery token means that token has done its one job. */
   private onNodeRegistered(node: NodeObject): void {
     if (!this.leading) return;
-    for (const secret of this.tokens.list()) {
+    // A machine's token is labelled with its name, which is the node name it was minted for.
+    for (const secret of this.tokens.byIndex(node.metadata.name)) {
       if (secret.metadata.annotations?.[JOINERY_NODE_NAME_ANNOTATION] === node.metadata.name) void this.revokeJoined(secret, node);
     }
   }
@@ -643,6 +654,18 @@ export class Provisioner {
     }
     return n;
   }
+}
+
+interface Renderers {
+  bootPlan: (typeof import('../../userdata/roles/index.js'))['bootPlan'];
+  renderBootData: (typeof import('../../userdata/render/index.js'))['renderBootData'];
+  resolveSecretRefs: (typeof import('../../userdata/spec/index.js'))['resolveSecretRefs'];
+}
+
+/** The renderers, loaded on first use (they are most of the service's code). */
+async function loadRenderers(): Promise<Renderers> {
+  const [roles, render, spec] = await Promise.all([import('../../userdata/roles/index.js'), import('../../userdata/render/index.js'), import('../../userdata/spec/index.js')]);
+  return { bootPlan: roles.bootPlan, renderBootData: render.renderBootData, resolveSecretRefs: spec.resolveSecretRefs };
 }
 
 /** The spec with `key=value` added to the kubelet's --node-labels (so the Node shows it is joinery's machine). */
