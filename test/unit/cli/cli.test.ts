@@ -7,20 +7,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { program, runCli, VERSION } from '../../../src/cli/main.js';
-import type { Io } from '../../../src/cli/report.js';
+import { program, VERSION } from '../../../src/cli/main.js';
+import { cli } from '../../support/cli.js';
 import { kubeBinaries } from '../../support/kube-bin.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const TOKEN = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) };
-  const code = await runCli(['node', 'joinery', ...args], io);
-  return { code, stdout, stderr };
-}
 
 function opensslPin(certFile: string): string {
   const pub = execFileSync('openssl', ['x509', '-pubkey', '-noout', '-in', certFile]);

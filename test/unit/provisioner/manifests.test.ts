@@ -2,8 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAllDocuments } from 'yaml';
-import { runCli, VERSION } from '../../../src/cli/main.js';
-import type { Io } from '../../../src/cli/report.js';
+import { VERSION } from '../../../src/cli/main.js';
+import { cli } from '../../support/cli.js';
 import { renderManifests } from '../../../src/cli/manifests.js';
 import {
   CLUSTER_RULES,
@@ -18,13 +18,6 @@ import {
 import { throwsCode } from '../../support/errors.js';
 import { provisionerAccessChecks, rbacAllows } from '../../support/provisioner-rbac.js';
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) };
-  const code = await runCli(['node', 'joinery', ...args], io);
-  return { code, stdout, stderr };
-}
 
 const defaults = { namespace: 'joinery-system', image: `ghcr.io/joinery/joinery:${VERSION}`, replicas: 2 };
 const objects = provisionerManifests(defaults);
