@@ -103,6 +103,12 @@ export interface MintedMachine {
 }
 
 const MACHINE_NAME_MAX = 63;
+/** A DNS-1123 subdomain (kubeadm's node-name rule): what every machine name is. */
+const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function nodeNameAllowedForAny(name: string): boolean {
+  return NODE_NAME.test(name);
+}
 const BOOTSTRAP_USER = /^system:bootstrap:([a-z0-9]{6})$/;
 
 function problem(code: string, status: number, message: string, fix: string, path?: string): JoineryError {
@@ -490,14 +496,14 @@ export class Provisioner {
    */
   async fetchUserdata(name: string, nonce: string): Promise<{ userdata: string; format: Format }> {
     const gone = (why: string): JoineryError => problem('USERDATA_GONE', 410, `the one-time URL of machine ${JSON.stringify(name.slice(0, 64))} ${why}`, 'request the machine again (POST /v1/machines) for a fresh URL');
+    // Anyone may call this (the nonce is the credential): a name that no machine can have is gone at once,
+    // before anything reaches the API server.
+    if (name.length === 0 || name.length > MACHINE_NAME_MAX || !nodeNameAllowedForAny(name)) throw gone('is not valid (unknown, used, revoked or expired)');
     let token = this.tokenOf(name);
     if (token === undefined) {
-      // The informer may not have seen a token minted a moment ago.
-      const list = await this.requestClient.request<{ items?: StoredSecret[] }>(`/api/v1/namespaces/${KUBE_SYSTEM}/secrets`, {
-        query: { labelSelector: `${JOINERY_MANAGED_LABEL}=true,${MACHINE_LABEL}=${name}`, fieldSelector: 'type=bootstrap.kubernetes.io/token' },
-        action: { verb: 'list', resource: 'secrets', namespace: KUBE_SYSTEM },
-      });
-      token = list?.items?.[0];
+      // The informer may not have seen a token minted a moment ago: its Secret name follows from the machine name.
+      const fresh = await getTokenSecret(this.requestClient, machineTokenId(name));
+      if (fresh?.metadata.labels?.[MACHINE_LABEL] === name && fresh.metadata.labels?.[JOINERY_MANAGED_LABEL] === 'true') token = fresh;
     }
     const expected = token?.metadata.annotations?.[NONCE_ANNOTATION];
     const given = createHash('sha256').update(nonce).digest();
