@@ -23,6 +23,8 @@
  * of phase, from /proc/<pid>/stat, and their ratio: on a machine whose cores are the limit (this one: 2
  * cores for all of them), that is the throughput ratio to expect. The last line is one JSON object.
  *
+ * By default the processes are pinned (BENCH_PIN, below): serve on a core of its own, as it is deployed.
+ *
  * Env: KUBERNETES_VERSION (v1.20.2), BENCH_N (1000), BENCH_CONCURRENCY (32), BENCH_ROUNDS (2),
  * BENCH_WARMUP (100), BENCH_PROFILE=1 (V8's sampling profiler in the serve process, as `node --cpu-prof`,
  * which node 20 refuses in NODE_OPTIONS: a module preloaded with --import; the .cpuprofile is written to
@@ -46,8 +48,13 @@ const C = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 100);
 const PROFILE = process.env['BENCH_PROFILE'] === '1';
-/** BENCH_PIN=1: joinery serve on CPU 1, everything else on CPU 0 (serve does not compete with the API server). */
-const PIN = process.env['BENCH_PIN'] === '1';
+/**
+ * The deployment model (default): joinery serve on CPU 1, the control plane and the load generator on CPU 0, as
+ * in a cluster, where the service's pods run on worker nodes (kubeadm taints control-plane nodes) and do not
+ * take the API server's cores. BENCH_PIN=0: all processes share all cores (on 2 cores, serve's CPU then comes
+ * out of the API server's). Needs 2 CPUs and taskset; without them, nothing is pinned.
+ */
+const PIN = process.env['BENCH_PIN'] !== '0' && os.cpus().length >= 2 && spawnSync('taskset', ['-p', String(process.pid)]).status === 0;
 const VERSION = process.env['KUBERNETES_VERSION'] ?? 'v1.20.2';
 /**
  * The bench key's rate limit (apiKeys[].rateLimit): the default (50/s, bursts of 100) would answer most of
@@ -279,7 +286,7 @@ async function main(): Promise<void> {
     const thr = { raw: (N * 1000) / f.wallMs, serve: (N * 1000) / s.wallMs };
     const p = { raw50: percentile(f.latencies, 50), raw99: percentile(f.latencies, 99), p50: percentile(s.latencies, 50), p99: percentile(s.latencies, 99) };
     const ratio = thr.serve / thr.raw;
-    console.log(`Kubernetes ${tb.version}, ${N} requests each at concurrency ${C}, ${ROUNDS} alternating rounds of ${per} (ABBA), after ${WARMUP} warm-up requests each; load ${loadBefore} -> ${loadAfter}`);
+    console.log(`Kubernetes ${tb.version}, ${N} requests each at concurrency ${C}, ${ROUNDS} alternating rounds of ${per} (ABBA), after ${WARMUP} warm-up requests each; ${PIN ? 'serve on CPU 1, the control plane and the load generator on CPU 0 (BENCH_PIN=0: shared)' : 'all processes on all cores'}; load ${loadBefore} -> ${loadAfter}`);
     console.log(`  raw Secret creates (floor)   ${thr.raw.toFixed(0)}/s   p50 ${p.raw50.toFixed(1)} ms   p99 ${p.raw99.toFixed(1)} ms   (rounds: ${f.perRound.map((x) => x.toFixed(0)).join(', ')}/s; ${retries} client retries)`);
     console.log(`  POST /v1/machines (serve)    ${thr.serve.toFixed(0)}/s   p50 ${p.p50.toFixed(1)} ms   p99 ${p.p99.toFixed(1)} ms   (rounds: ${s.perRound.map((x) => x.toFixed(0)).join(', ')}/s)`);
     console.log(`  throughput ratio ${ratio.toFixed(2)} (goal >= 0.9)   p50 ${(p.p50 / p.raw50).toFixed(2)}x   p99 ${(p.p99 / p.raw99).toFixed(2)}x (goal <= 1.2x)`);
@@ -322,6 +329,7 @@ async function main(): Promise<void> {
         n: N,
         concurrency: C,
         rounds: ROUNDS,
+        pinned: PIN,
         raw_per_s: Math.round(thr.raw),
         serve_per_s: Math.round(thr.serve),
         raw_retries: retries,

@@ -6,6 +6,9 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 export function provisionerLogger(destination?: DestinationStream, level = 'info'): Logger {
+  // Standard output, written asynchronously (pino flushes it on exit): a slow reader of the log (a full pipe)
+  // must not stall requests.
+  const out = destination ?? pino.destination({ dest: 1, sync: false });
   return pino(
     {
       level,
@@ -16,6 +19,6 @@ export function provisionerLogger(destination?: DestinationStream, level = 'info
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     },
-    destination,
+    out,
   );
 }
