@@ -96,16 +96,6 @@ export async function provisionerServer(options: ServerOptions): Promise<Fastify
     maxHeaderSize: limits.maxHeaderBytes,
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
-    // Machine names are at most 63 characters; longer path segments still reach the handlers, which say why.
-    maxParamLength: 256,
-    // The router's own refusals (a URL that is not valid percent-encoding, a path segment over the limit) in
-    // joinery's shape, without echoing the URL back.
-    frameworkErrors: (err: { code?: string }, _req: FastifyRequest, reply: FastifyReply) => {
-      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-        return reply.code(414).send({ code: 'REQUEST_URI_TOO_LONG', message: 'a path segment of the URL is longer than 256 characters', fix: 'machine names are at most 63 characters' });
-      }
-      return reply.code(400).send({ code: 'REQUEST_URL_INVALID', message: 'the URL is not valid (bad percent-encoding)', fix: 'encode the path with encodeURIComponent; see /v1/openapi.json' });
-    },
     connectionsCheckingInterval: limits.checkIntervalMs,
   };
   const app = Fastify({
