@@ -31,6 +31,7 @@ import {
   type Expectation,
   type Json,
 } from './fuzz.js';
+import { AZURE_WORKER_TEMPLATE as AZURE_WORKER_TEMPLATE_YAML, DOCKER_CONTROL_PLANE as DOCKER_CONTROL_PLANE_YAML } from '../userdata/spec/fixtures.js';
 
 const PIN = `sha256:${'d'.repeat(64)}`;
 
@@ -75,61 +76,10 @@ const VALID: Json = {
   kubernetesBinaries: { version: 'v1.30.0', urlTemplate: 'https://e/{{version}}/{{name}}', sha256: { kubeadm: 'a'.repeat(64) }, kubelet: { url: 'https://e/kubelet', sha256: CERT_KEY } },
 };
 
-/** The Cluster API templates of test/unit/userdata/spec/parse.test.ts. */
-const AZURE_WORKER_TEMPLATE = yamlParse(`
-apiVersion: bootstrap.cluster.x-k8s.io/v1beta1
-kind: KubeadmConfigTemplate
-metadata:
-  name: my-cluster-md-0
-  namespace: default
-spec:
-  template:
-    spec:
-      joinConfiguration:
-        nodeRegistration:
-          kubeletExtraArgs:
-            cloud-provider: azure
-            cloud-config: /etc/kubernetes/azure.json
-      files:
-        - contentFrom:
-            secret:
-              name: my-cluster-md-0-azure-json
-              key: worker-node-azure.json
-          owner: root:root
-          path: /etc/kubernetes/azure.json
-          permissions: "0644"
-      preKubeadmCommands: []
-      users:
-      - name: capi
-        groups: Administrators
-        sshAuthorizedKeys:
-        - ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ capi@example
-`) as Json;
+/** The Cluster API templates the parser tests use (test/unit/userdata/spec/fixtures.ts). */
+const AZURE_WORKER_TEMPLATE = yamlParse(AZURE_WORKER_TEMPLATE_YAML) as Json;
 
-const DOCKER_CONTROL_PLANE = yamlParse(`
-apiVersion: controlplane.cluster.x-k8s.io/v1beta1
-kind: KubeadmControlPlane
-metadata:
-  name: capi-quickstart-control-plane
-spec:
-  replicas: 3
-  version: v1.30.0
-  kubeadmConfigSpec:
-    clusterConfiguration:
-      apiServer:
-        certSANs: [localhost, 127.0.0.1, 0.0.0.0, host.docker.internal]
-      controllerManager:
-        extraArgs:
-          enable-hostpath-provisioner: 'true'
-    initConfiguration:
-      nodeRegistration:
-        criSocket: unix:///var/run/containerd/containerd.sock
-        kubeletExtraArgs:
-          eviction-hard: 'nodefs.available<0%,nodefs.inodesFree<0%,imagefs.available<0%'
-    joinConfiguration:
-      nodeRegistration:
-        criSocket: unix:///var/run/containerd/containerd.sock
-`) as Json;
+const DOCKER_CONTROL_PLANE = yamlParse(DOCKER_CONTROL_PLANE_YAML) as Json;
 
 const IGNITION: Json = {
   apiVersion: 'bootstrap.cluster.x-k8s.io/v1beta1',
