@@ -307,10 +307,9 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
         '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
       ]),
     );
-    const client = new KubeClient(kubeconfigCredentials(state.kubeconfig), { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 });
-    client.timeoutMs = 5000;
+    const client = probeClient(state);
     try {
-      await waitFor('kube-apiserver /readyz', deadline, started, async () => (await client.request<string>('/readyz', { raw: true, action: { verb: 'get', resource: 'nonResourceURL /readyz' } })) === 'ok');
+      await waitFor('kube-apiserver /readyz', deadline, started, () => apiserverReady(client));
       log(`etcd and kube-apiserver ready on ${state.server} (${Date.now() - t0} ms)`);
       if (minor >= 29) await bindClusterAdmins(join(dir, 'super-admin.conf'));
       record(
@@ -363,6 +362,17 @@ export async function testbedUp(options: UpOptions = {}): Promise<TestbedState> 
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** An admin client for readiness probes: one attempt, 5 s at most (the caller polls). */
+function probeClient(state: TestbedState): KubeClient {
+  const client = new KubeClient(kubeconfigCredentials(state.kubeconfig), { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 });
+  client.timeoutMs = 5000;
+  return client;
+}
+
+async function apiserverReady(client: KubeClient): Promise<boolean> {
+  return (await client.request<string>('/readyz', { raw: true, action: { verb: 'get', resource: 'nonResourceURL /readyz' } })) === 'ok';
 }
 
 /** kubeadm's EnsureAdminClusterRoleBinding: the ClusterRoleBinding kubeadm:cluster-admins that admin.conf's group needs. */
@@ -486,10 +496,9 @@ export async function startTestbedProcess(state: TestbedState, name: string, tim
   const s = start(state.dir, name, command.cmd, command.args);
   state.pids[name] = s.pid;
   writeState(state);
-  const client = new KubeClient(kubeconfigCredentials(state.kubeconfig), { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 });
-  client.timeoutMs = 5000;
+  const client = probeClient(state);
   try {
-    await waitFor(`${name} to be back (kube-apiserver /readyz)`, Date.now() + timeoutMs, [s], async () => (await client.request<string>('/readyz', { raw: true, action: { verb: 'get', resource: 'nonResourceURL /readyz' } })) === 'ok');
+    await waitFor(`${name} to be back (kube-apiserver /readyz)`, Date.now() + timeoutMs, [s], () => apiserverReady(client));
   } finally {
     client.close();
   }
