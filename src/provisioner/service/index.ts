@@ -286,8 +286,8 @@ export class Provisioner {
     return newest;
   }
 
-  private machineNamed(name: string): Machine | undefined {
-    const token = this.tokenOf(name);
+  /** The machine `name` (its token as tokenOf finds it, unless the caller has looked it up already). */
+  private machineNamed(name: string, token: StoredSecret | undefined = this.tokenOf(name)): Machine | undefined {
     const tokenId = token === undefined ? undefined : decodeTokenSecret(token).token.id;
     const csr = this.csrOf(tokenId, token?.metadata.creationTimestamp);
     const node = this.nodes.get(name);
@@ -351,7 +351,7 @@ export class Provisioner {
     const delivery = request.delivery ?? 'inline';
     const asked = { key, name: request.name, profile, format, delivery };
     const existing = this.tokenOf(request.name);
-    const known = this.machineNamed(request.name);
+    const known = this.machineNamed(request.name, existing);
     if (known !== undefined && known.state !== 'expired') return this.replayOrRefuse(asked, existing, known);
     if (this.nodes.get(request.name) !== undefined) {
       throw problem('NODE_EXISTS', 409, `a Node named ${request.name} is already registered`, `delete it first (kubectl delete node ${request.name}) or choose another name`, 'name');
