@@ -33,7 +33,10 @@ import { PROVISIONER_LEASE, provisionerManifests, type KubeManifest } from '../.
 import { adminClient, joinery, kubernetesMinor, requireTestbed } from '../support/testbed.js';
 import { provisionerAccessChecks, serviceAccountIdentity, type ResourceAttributes } from '../support/provisioner-rbac.js';
 import { opensslCsr } from '../unit/provisioner/csr-support.js';
-import { apiKey, ServeProcess } from '../support/serve.js';
+import { apiKey, ServeProcess, type ApiKeyPair } from '../support/serve.js';
+import { buildImage, imageToolsMissing, quantityBytes, removeImage, runPodContainer, type PodTemplateSpec } from '../support/image.js';
+import { opensslServerPki } from '../support/openssl.js';
+import { freePort } from '../../src/testbed/index.js';
 import { awaitCsrDecision, registerNode, sendKubeletCsr } from '../support/node-side.js';
 
 const tb = requireTestbed();
@@ -267,21 +270,12 @@ describe(`joinery manifests on the testbed (${tb.version})`, () => {
       await rejectsCode(asProvisioner.request('/apis/coordination.k8s.io/v1/namespaces/kube-system/leases', { method: 'POST', body: body(PROVISIONER_LEASE), action: { verb: 'create', resource: 'leases', namespace: 'kube-system' } }), 'FORBIDDEN');
     });
 
-    it('`joinery serve` runs with nothing more: as the service account it leads, mints, approves its kubelet, revokes the token, and is refused nothing', async () => {
-      // What an admin does once per cluster: joinery's node group may send CSRs (joinery setup).
-      const setup = joinery(tb, ['setup']);
-      assert.equal(setup.status, 0, setup.stderr);
-      // The Lease the previous test left (held by "joinery-1") would take its 15 s to expire.
-      await admin.request(`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${PROVISIONER_LEASE}`, { method: 'DELETE', allowNotFound: true, action: { verb: 'delete', resource: 'leases', namespace, name: PROVISIONER_LEASE } });
-      const doc = parseYaml(readFileSync(tb.kubeconfig, 'utf8')) as { users: { user: Record<string, unknown> }[] };
-      for (const u of doc.users) Object.assign(u.user, { as: identity.user, 'as-groups': identity.groups });
-      const kubeconfig = join(work, 'serve-as-provisioner.conf');
-      writeFileSync(kubeconfig, stringifyYaml(doc), { mode: 0o600 });
-      const key = apiKey('ci');
-      const config = join(work, 'joinery.yaml');
-      writeFileSync(config, `listen: 127.0.0.1:0\ntls: {insecureLoopback: true}\nkubeconfig: ${kubeconfig}\napiKeys:\n  - {name: ci, sha256: ${key.sha256}, scope: admin}\nprofiles:\n  worker: {role: worker, format: script, tokenTTL: 15m, spec: {}}\n`);
-      // As in the Deployment: the lease namespace from POD_NAMESPACE.
-      const svc = await ServeProcess.start(config, { POD_NAMESPACE: namespace, POD_NAME: 'joinery-test-0' });
+    /**
+     * What the service does for one machine, acting as the service account: it leads its Lease (in the namespace
+     * POD_NAMESPACE names, held as POD_NAME), mints, approves the kubelet's CSR and revokes the token once the
+     * Node is there; nothing it asks is refused.
+     */
+    async function provisionsOneNode(svc: ServeProcess, key: ApiKeyPair, podName: string): Promise<void> {
       const name = `rbac-node-${randomBytes(3).toString('hex')}`;
       try {
         const deadline = Date.now() + 20_000;
@@ -290,7 +284,7 @@ describe(`joinery manifests on the testbed (${tb.version})`, () => {
           await new Promise((r) => setTimeout(r, 100));
         }
         const lease = await admin.request<{ spec?: { holderIdentity?: string } }>(`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${PROVISIONER_LEASE}`, { action: { verb: 'get', resource: 'leases', namespace, name: PROVISIONER_LEASE } });
-        assert.match(lease?.spec?.holderIdentity ?? '', /^joinery-test-0_/);
+        assert.ok(lease?.spec?.holderIdentity?.startsWith(`${podName}_`), lease?.spec?.holderIdentity);
         const r = await svc.request('POST', '/v1/machines', { key: key.key, body: { name, profile: 'worker' } });
         assert.equal(r.status, 201, r.text);
         const token = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/.exec(r.body['userdata'] as string)?.[0] ?? '';
@@ -308,11 +302,115 @@ describe(`joinery manifests on the testbed (${tb.version})`, () => {
         assert.equal(machine.body['state'], 'joined', machine.text);
         assert.equal((await svc.request('GET', '/readyz')).status, 200);
       } finally {
-        await svc.stop();
         await admin.request(`/api/v1/nodes/${name}`, { method: 'DELETE', allowNotFound: true, action: { verb: 'delete', resource: 'nodes', name } });
+      }
+    }
+
+    /** The Lease a test before left (held by another identity) would take its 15 s to expire. */
+    async function freeLease(): Promise<void> {
+      await admin.request(`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${PROVISIONER_LEASE}`, { method: 'DELETE', allowNotFound: true, action: { verb: 'delete', resource: 'leases', namespace, name: PROVISIONER_LEASE } });
+    }
+
+    it('`joinery serve` runs with nothing more: as the service account it leads, mints, approves its kubelet, revokes the token, and is refused nothing', async () => {
+      // What an admin does once per cluster: joinery's node group may send CSRs (joinery setup).
+      const setup = joinery(tb, ['setup']);
+      assert.equal(setup.status, 0, setup.stderr);
+      await freeLease();
+      const doc = parseYaml(readFileSync(tb.kubeconfig, 'utf8')) as { users: { user: Record<string, unknown> }[] };
+      for (const u of doc.users) Object.assign(u.user, { as: identity.user, 'as-groups': identity.groups });
+      const kubeconfig = join(work, 'serve-as-provisioner.conf');
+      writeFileSync(kubeconfig, stringifyYaml(doc), { mode: 0o600 });
+      const key = apiKey('ci');
+      const config = join(work, 'joinery.yaml');
+      writeFileSync(config, `listen: 127.0.0.1:0\ntls: {insecureLoopback: true}\nkubeconfig: ${kubeconfig}\napiKeys:\n  - {name: ci, sha256: ${key.sha256}, scope: admin}\nprofiles:\n  worker: {role: worker, format: script, tokenTTL: 15m, spec: {}}\n`);
+      // As in the Deployment: the lease namespace from POD_NAMESPACE.
+      const svc = await ServeProcess.start(config, { POD_NAMESPACE: namespace, POD_NAME: 'joinery-test-0' });
+      try {
+        await provisionsOneNode(svc, key, 'joinery-test-0');
+      } finally {
+        await svc.stop();
       }
       assert.doesNotMatch(svc.log, /FORBIDDEN|forbidden/, 'no call of the service was refused');
       assert.match(svc.log, /leading: running the CSR approver/);
     });
+
+    const imageMissing = imageToolsMissing();
+    it(
+      "the Dockerfile's image, run as the Deployment's pod (runc), serves TLS as uid 65532 with no capabilities on a read-only root, with the service account's own token",
+      { skip: imageMissing !== undefined && process.env['JOINERY_REQUIRE_IMAGE'] !== '1' ? `cannot build and run the image here: ${imageMissing}` : false },
+      async () => {
+        assert.equal(imageMissing, undefined, `JOINERY_REQUIRE_IMAGE=1 and ${imageMissing}`);
+        const built = buildImage(`localhost/joinery:it-${process.pid}`);
+        try {
+          console.log(`# image ${built.name}: ${(built.sizeBytes / 1e6).toFixed(0)} MB, built in ${built.buildSeconds.toFixed(1)} s (stand-in base image ${built.baseSeconds.toFixed(1)} s)`);
+          assert.equal(built.config.User, '65532:65532');
+          assert.deepEqual(built.config.Entrypoint, ['node', '/app/bin/joinery']);
+          assert.deepEqual(Object.keys(built.config.ExposedPorts ?? {}), ['8443/tcp']);
+          const deployment = objects.find((o) => o.kind === 'Deployment') as KubeManifest & { spec: { template: { spec: PodTemplateSpec } } };
+          const template = deployment.spec.template.spec;
+          // The service account's own token, as the kubelet gets it for the pod (TokenRequest), not impersonation.
+          const tr = await admin.request<{ status?: { token?: string } }>(`/api/v1/namespaces/${namespace}/serviceaccounts/joinery/token`, {
+            method: 'POST',
+            body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+            action: { verb: 'create', resource: 'serviceaccounts', subresource: 'token', namespace, name: 'joinery' },
+          });
+          const saToken = tr?.status?.token ?? '';
+          assert.ok(saToken.length > 100, 'TokenRequest gave no token');
+          const pki = opensslServerPki({ sans: 'IP:127.0.0.1' });
+          const key = apiKey('ci');
+          const port = await freePort();
+          // The config of docs/provisioner.md#deployment, on 127.0.0.1 (the container shares this machine's network).
+          const joineryYaml = `listen: 127.0.0.1:${port}\ntls: {certFile: /etc/joinery/tls/tls.crt, keyFile: /etc/joinery/tls/tls.key}\napiKeys:\n  - {name: ci, sha256: ${key.sha256}, scope: admin}\nprofiles:\n  worker: {role: worker, format: script, tokenTTL: 15m, spec: {}}\n`;
+          await freeLease();
+          const server = new URL(admin.credentials.server);
+          const podName = `joinery-5d8f9c7b6-${randomBytes(3).toString('hex').slice(0, 5)}`;
+          const pod = await runPodContainer({
+            image: built,
+            template,
+            podName,
+            namespace,
+            secrets: { 'joinery-config': { 'joinery.yaml': joineryYaml }, 'joinery-tls': { 'tls.crt': pki.certPem, 'tls.key': pki.keyPem } },
+            serviceAccount: { token: saToken, caPem: admin.credentials.ca ?? '', host: server.hostname, port: server.port },
+            servingCaPem: pki.caPem,
+          });
+          let exit: number | null = null;
+          try {
+            assert.equal(pod.service.url, `https://127.0.0.1:${port}`);
+            // The process, seen from this machine: the Deployment's user and group, no capabilities, no new privileges.
+            const status = readFileSync(`/proc/${pod.pid()}/status`, 'utf8');
+            const field = (f: string): string => new RegExp(`^${f}:\\s*(.*)$`, 'm').exec(status)?.[1]?.trim() ?? '';
+            assert.deepEqual(field('Uid').split(/\s+/), ['65532', '65532', '65532', '65532']);
+            assert.deepEqual(field('Gid').split(/\s+/), ['65532', '65532', '65532', '65532']);
+            assert.equal(field('CapEff'), '0000000000000000');
+            assert.equal(field('CapBnd'), '0000000000000000');
+            assert.equal(field('NoNewPrivs'), '1');
+            // Inside: the root is read-only, /tmp (the emptyDir) is writable, the config files are the fsGroup's, mode 0440.
+            const write = (path: string) => pod.exec(['node', '-e', `try { require('fs').writeFileSync(${JSON.stringify(path)}, 'x'); console.log('written') } catch (e) { console.log(e.code) }`]).stdout.trim();
+            assert.equal(write('/app/dist/x'), 'EROFS');
+            assert.equal(write('/etc/joinery/x'), 'EROFS');
+            assert.equal(write('/tmp/x'), 'written');
+            assert.equal(pod.exec(['stat', '-c', '%a %u %g', '/etc/joinery/tls/tls.key']).stdout.trim(), '440 0 65532');
+            // The image carries node and the app, not npm.
+            assert.notEqual(pod.exec(['sh', '-c', 'command -v npm']).status, 0, 'npm is in the runtime image');
+            // The memory limit is the cgroup's (v1 or v2).
+            const limit = pod.exec(['sh', '-c', 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max']).stdout.trim();
+            assert.equal(Number(limit), quantityBytes(template.containers[0]?.resources?.limits?.memory ?? ''));
+            // The probes of the Deployment, over HTTPS.
+            assert.equal((await pod.service.request('GET', '/healthz')).status, 200);
+            await provisionsOneNode(pod.service, key, podName);
+            const peak = pod.exec(['sh', '-c', 'cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.peak']).stdout.trim();
+            console.log(`# the container's peak memory (cgroup): ${(Number(peak) / 2 ** 20).toFixed(0)} MiB of ${template.containers[0]?.resources?.limits?.memory}`);
+          } finally {
+            exit = await pod.stop();
+          }
+          assert.equal(exit, 0, `serve in the container ended with ${exit} on SIGTERM:\n${pod.service.log}`);
+          assert.match(pod.service.log, /leading: running the CSR approver/);
+          assert.doesNotMatch(pod.service.log, /FORBIDDEN|forbidden/, 'no call of the service was refused');
+          assert.ok(!pod.service.log.includes(saToken) && !pod.service.log.includes(pki.keyPem.split('\n')[1] ?? '-'), 'a secret is in the log');
+        } finally {
+          removeImage(built.name);
+        }
+      },
+    );
   });
 });

@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { request as httpsRequest } from 'node:https';
 import { JOINERY_BIN } from './testbed.js';
 
 export interface ApiKeyPair {
@@ -22,6 +23,8 @@ export class ServeProcess {
   readonly child: ChildProcess;
   log = '';
   url = '';
+  /** The CA of an https service's certificate (requests trust it alone). */
+  ca: string | undefined;
   private exited: Promise<number | null>;
 
   private constructor(child: ChildProcess) {
@@ -30,9 +33,18 @@ export class ServeProcess {
   }
 
   /** Starts `joinery serve --config <config> --port 0` and waits for its "listening on" line. */
-  static async start(config: string, env: Record<string, string> = {}, extraArgs: string[] = []): Promise<ServeProcess> {
-    const child = spawn(process.execPath, [JOINERY_BIN, 'serve', '--config', config, '--port', '0', ...extraArgs], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  static start(config: string, env: Record<string, string> = {}, extraArgs: string[] = []): Promise<ServeProcess> {
+    return ServeProcess.startCommand(process.execPath, [JOINERY_BIN, 'serve', '--config', config, '--port', '0', ...extraArgs], env);
+  }
+
+  /**
+   * Starts any command that runs `joinery serve` in the foreground and passes its output through (a container
+   * runtime, say: test/support/image.ts), and waits for serve's "listening on" line.
+   */
+  static async startCommand(command: string, args: string[], env: Record<string, string> = {}, ca?: string): Promise<ServeProcess> {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const s = new ServeProcess(child);
+    s.ca = ca;
     const onData = (d: Buffer): void => {
       s.log += d.toString();
     };
@@ -60,6 +72,7 @@ export class ServeProcess {
     if (options.rawBody !== undefined) payload = options.rawBody;
     else if (options.body !== undefined) payload = JSON.stringify(options.body);
     if (payload !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+    if (this.ca !== undefined) return this.httpsRequest(method, path, headers, payload, this.ca);
     const res = await fetch(`${this.url}${path}`, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
     const text = await res.text();
     let body: Record<string, unknown> = {};
@@ -69,6 +82,31 @@ export class ServeProcess {
       // not JSON (userdata, metrics)
     }
     return { status: res.status, body, text, headers: res.headers };
+  }
+
+  /** The same over node:https, trusting `ca` only (fetch takes no CA). */
+  private httpsRequest(method: string, path: string, headers: Record<string, string>, payload: string | undefined, ca: string): Promise<{ status: number; body: Record<string, unknown>; text: string; headers: Headers }> {
+    return new Promise((resolvePromise, reject) => {
+      const req = httpsRequest(`${this.url}${path}`, { method, headers, ca }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: Record<string, unknown> = {};
+          try {
+            body = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            // not JSON (userdata, metrics)
+          }
+          const h = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
+          resolvePromise({ status: res.statusCode ?? 0, body, text, headers: h });
+        });
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
   }
 
   /** SIGTERM, then waits for the exit (SIGKILL after 10 s). */
