@@ -142,6 +142,8 @@ export class Provisioner {
   readonly csrs: Informer<CertificateSigningRequest>;
   readonly nodes: Informer<NodeObject>;
   private facts: { value: ClusterJoinFacts; at: number } | undefined;
+  /** The refresh of `facts` under way: the requests of a burst that find them stale share one. */
+  private factsRefresh: Promise<ClusterJoinFacts> | undefined;
   private collector: NodeJS.Timeout | undefined;
   /** CSRs decided by this process (so a watch echo does not decide twice). */
   private readonly decided = new Set<string>();
@@ -246,9 +248,15 @@ export class Provisioner {
   private async joinFacts(): Promise<ClusterJoinFacts> {
     const ttl = this.options.factsTtlMs ?? 30_000;
     if (this.facts !== undefined && Date.now() - this.facts.at < ttl) return this.facts.value;
-    const value = await clusterJoinFacts(this.requestClient);
-    this.facts = { value, at: Date.now() };
-    return value;
+    this.factsRefresh ??= clusterJoinFacts(this.requestClient)
+      .then((value) => {
+        this.facts = { value, at: Date.now() };
+        return value;
+      })
+      .finally(() => {
+        this.factsRefresh = undefined;
+      });
+    return this.factsRefresh;
   }
 
   private profileFor(key: ApiKey, name: string): Profile {

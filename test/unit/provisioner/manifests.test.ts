@@ -129,6 +129,9 @@ describe('provisionerManifests', () => {
     assert.deepEqual(spec['affinity'].podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution, [
       { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'joinery' } }, topologyKey: 'kubernetes.io/hostname' } },
     ]);
+    // No toleration (kubeadm taints its control-plane nodes NoSchedule), no node selection, no host network or
+    // host PID: the pods run on worker nodes, never on the API server's cores (what bench:serve's pinning models).
+    for (const field of ['tolerations', 'nodeSelector', 'nodeName', 'hostNetwork', 'hostPID', 'hostIPC', 'priorityClassName']) assert.equal(spec[field], undefined, field);
   });
 
   it('probes /readyz and /healthz over HTTPS on the https port', () => {
