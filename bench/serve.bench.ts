@@ -7,7 +7,8 @@
  *     joinery.dev/managed, so that the running service's informer does not see them;
  *   - serve: BENCH_N `POST /v1/machines` (worker profile, inline delivery: a token minted and the bootstrap
  *     data rendered per request) to a `joinery serve` child process that uses the testbed's admin kubeconfig
- *     (node:http, keep-alive).
+ *     (over TLS with a certificate made for the run, node:https with keep-alive, as it is deployed; BENCH_TLS=0:
+ *     plain HTTP on loopback).
  * Both at BENCH_CONCURRENCY in flight, with the same load generator (bench/harness.ts burst: a keep-alive
  * node Agent with maxSockets = concurrency). Each path is warmed up first (BENCH_WARMUP requests, not
  * counted). The measured requests run in BENCH_ROUNDS alternating rounds of BENCH_N / BENCH_ROUNDS each,
@@ -32,7 +33,8 @@
  * windows.json; the figures of such a run are slowed by the profiler).
  */
 import { readFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import os, { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -41,6 +43,7 @@ import { createTokenSecret, getConfigMap, KubeClient, kubeconfigCredentials, KUB
 import { bootstrapToken, tokenSecret } from '../dist/token/index.js';
 import { JOINERY_NODE_GROUP } from '../dist/provisioner/approval/index.js';
 import { apiKey, ServeProcess } from '../test/support/serve.js';
+import { opensslServerPki } from '../test/support/openssl.js';
 import { burst, percentile } from './harness.js';
 
 const N = Number(process.env['BENCH_N'] ?? 1000);
@@ -56,6 +59,13 @@ const PROFILE = process.env['BENCH_PROFILE'] === '1';
  */
 const PIN = process.env['BENCH_PIN'] !== '0' && os.cpus().length >= 2 && spawnSync('taskset', ['-p', String(process.pid)]).status === 0;
 const VERSION = process.env['KUBERNETES_VERSION'] ?? 'v1.20.2';
+/**
+ * serve speaks TLS (default), as it is deployed, so that the load generator does the same work per request in
+ * both phases (a TLS client, as towards kube-apiserver) and serve's side of TLS is counted in serve's CPU.
+ * BENCH_TLS=0: plain HTTP on loopback (tls.insecureLoopback), which spares the load generator ~0.1 ms per
+ * request in the serve phase only.
+ */
+const TLS = process.env['BENCH_TLS'] !== '0';
 /**
  * The bench key's rate limit (apiKeys[].rateLimit): the default (50/s, bursts of 100) would answer most of
  * the burst with 429, which fails the run; BENCH_RATE_LIMIT=default keeps the service's default.
@@ -122,7 +132,9 @@ async function main(): Promise<void> {
   let service: ServeProcess | undefined;
   let admin: KubeClient | undefined;
   let cleaner: KubeClient | undefined;
-  const agent = new Agent({ keepAlive: true, maxSockets: C });
+  const pki = TLS ? opensslServerPki({ sans: 'IP:127.0.0.1' }) : undefined;
+  const agent = pki === undefined ? new HttpAgent({ keepAlive: true, maxSockets: C }) : new HttpsAgent({ keepAlive: true, maxSockets: C, ca: pki.caPem });
+  const sendRequest = pki === undefined ? httpRequest : httpsRequest;
   try {
     const tb = await testbedUp({ dir, kubernetesVersion: VERSION, log: (l) => console.error(l) });
     const env = { ...process.env, KUBECONFIG: tb.kubeconfig };
@@ -131,9 +143,15 @@ async function main(): Promise<void> {
 
     const key = apiKey('bench');
     const config = join(work, 'joinery.yaml');
+    let tlsConfig = '{insecureLoopback: true}';
+    if (pki !== undefined) {
+      writeFileSync(join(work, 'serve.crt'), pki.certPem);
+      writeFileSync(join(work, 'serve.key'), pki.keyPem, { mode: 0o600 });
+      tlsConfig = `{certFile: ${join(work, 'serve.crt')}, keyFile: ${join(work, 'serve.key')}}`;
+    }
     writeFileSync(
       config,
-      `listen: 127.0.0.1:0\ntls: {insecureLoopback: true}\nkubeconfig: ${tb.kubeconfig}\napiKeys:\n  - {name: bench, sha256: ${key.sha256}, scope: admin, rateLimit: ${RATE_LIMIT}}\nprofiles:\n  ${PROFILE_NAME}:\n    role: worker\n    format: script\n    tokenTTL: 15m\n    nodeNamePattern: "^bench-[a-z0-9-]+$"\n    spec: ${JSON.stringify(testbedNodeSpec(tb))}\n`,
+      `listen: 127.0.0.1:0\ntls: ${tlsConfig}\nkubeconfig: ${tb.kubeconfig}\napiKeys:\n  - {name: bench, sha256: ${key.sha256}, scope: admin, rateLimit: ${RATE_LIMIT}}\nprofiles:\n  ${PROFILE_NAME}:\n    role: worker\n    format: script\n    tokenTTL: 15m\n    nodeNamePattern: "^bench-[a-z0-9-]+$"\n    spec: ${JSON.stringify(testbedNodeSpec(tb))}\n`,
       { mode: 0o600 },
     );
     if (PROFILE) mkdirSync(profileDir, { recursive: true });
@@ -194,7 +212,7 @@ async function main(): Promise<void> {
     const serve = (name: string): Promise<void> =>
       new Promise((resolvePromise, reject) => {
         const payload = JSON.stringify({ name, profile: PROFILE_NAME, delivery: 'inline' });
-        const req = httpRequest(
+        const req = sendRequest(
           {
             hostname: serveUrl.hostname,
             port: Number(serveUrl.port),
@@ -286,7 +304,7 @@ async function main(): Promise<void> {
     const thr = { raw: (N * 1000) / f.wallMs, serve: (N * 1000) / s.wallMs };
     const p = { raw50: percentile(f.latencies, 50), raw99: percentile(f.latencies, 99), p50: percentile(s.latencies, 50), p99: percentile(s.latencies, 99) };
     const ratio = thr.serve / thr.raw;
-    console.log(`Kubernetes ${tb.version}, ${N} requests each at concurrency ${C}, ${ROUNDS} alternating rounds of ${per} (ABBA), after ${WARMUP} warm-up requests each; ${PIN ? 'serve on CPU 1, the control plane and the load generator on CPU 0 (BENCH_PIN=0: shared)' : 'all processes on all cores'}; load ${loadBefore} -> ${loadAfter}`);
+    console.log(`Kubernetes ${tb.version}, ${N} requests each at concurrency ${C}, ${ROUNDS} alternating rounds of ${per} (ABBA), after ${WARMUP} warm-up requests each; ${PIN ? 'serve on CPU 1, the control plane and the load generator on CPU 0 (BENCH_PIN=0: shared)' : 'all processes on all cores'}; serve over ${TLS ? 'TLS' : 'plain HTTP (BENCH_TLS=0)'}; load ${loadBefore} -> ${loadAfter}`);
     console.log(`  raw Secret creates (floor)   ${thr.raw.toFixed(0)}/s   p50 ${p.raw50.toFixed(1)} ms   p99 ${p.raw99.toFixed(1)} ms   (rounds: ${f.perRound.map((x) => x.toFixed(0)).join(', ')}/s; ${retries} client retries)`);
     console.log(`  POST /v1/machines (serve)    ${thr.serve.toFixed(0)}/s   p50 ${p.p50.toFixed(1)} ms   p99 ${p.p99.toFixed(1)} ms   (rounds: ${s.perRound.map((x) => x.toFixed(0)).join(', ')}/s)`);
     console.log(`  throughput ratio ${ratio.toFixed(2)} (goal >= 0.9)   p50 ${(p.p50 / p.raw50).toFixed(2)}x   p99 ${(p.p99 / p.raw99).toFixed(2)}x (goal <= 1.2x)`);
@@ -330,6 +348,7 @@ async function main(): Promise<void> {
         concurrency: C,
         rounds: ROUNDS,
         pinned: PIN,
+        tls: TLS,
         raw_per_s: Math.round(thr.raw),
         serve_per_s: Math.round(thr.serve),
         raw_retries: retries,
