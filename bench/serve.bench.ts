@@ -12,7 +12,9 @@
  * Both at BENCH_CONCURRENCY in flight, with the same load generator (bench/harness.ts burst: a keep-alive
  * node Agent with maxSockets = concurrency). Each path is warmed up first (BENCH_WARMUP requests, not
  * counted). The measured requests run in BENCH_ROUNDS alternating rounds of BENCH_N / BENCH_ROUNDS each,
- * in ABBA order (raw, serve, serve, raw, ...), to spread the drift of this shared machine over both. Every
+ * in ABBA order (raw, serve, serve, raw, ...), to spread the drift of this shared machine over both: 10 rounds
+ * of 100 by default, because this machine's speed changes within seconds (one run's rounds of the floor alone
+ * went from 500/s to 958/s; with 2 rounds of 500, two runs on v1.20.2 gave ratios of 1.01 and 0.78). Every
  * phase starts from the same Secrets in etcd: the tokens of the phase before are deleted first.
  * Any failed request (a 429 from a rate-limited API key included) fails the run with the first errors; the bench's
  * API key has the highest rate limit the config takes (BENCH_RATE_LIMIT=default: the service's default, 50/s).
@@ -26,7 +28,7 @@
  *
  * By default the processes are pinned (BENCH_PIN, below): serve on a core of its own, as it is deployed.
  *
- * Env: KUBERNETES_VERSION (v1.20.2), BENCH_N (1000), BENCH_CONCURRENCY (32), BENCH_ROUNDS (2),
+ * Env: KUBERNETES_VERSION (v1.20.2), BENCH_N (1000), BENCH_CONCURRENCY (32), BENCH_ROUNDS (10),
  * BENCH_WARMUP (100), BENCH_PROFILE=1 (V8's sampling profiler in the serve process, as `node --cpu-prof`,
  * which node 20 refuses in NODE_OPTIONS: a module preloaded with --import; the .cpuprofile is written to
  * BENCH_PROFILE_DIR, default $TMPDIR/joinery-bench-profiles, with the serve phases' time windows beside it in
@@ -48,7 +50,7 @@ import { burst, percentile } from './harness.js';
 
 const N = Number(process.env['BENCH_N'] ?? 1000);
 const C = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 100);
 const PROFILE = process.env['BENCH_PROFILE'] === '1';
 /**
