@@ -65,15 +65,25 @@ export async function getTokenSecret(client: KubeClient, tokenId: string): Promi
   return client.request<StoredSecret>(`${secretsPath}/${name}`, { allowNotFound: true, action: { verb: 'get', resource: 'secrets', namespace: KUBE_SYSTEM, name } });
 }
 
-/** Deletes the token Secret of `tokenId`; false when there was none. */
-export async function deleteTokenSecret(client: KubeClient, tokenId: string): Promise<boolean> {
+/**
+ * Deletes the token Secret of `tokenId`; false when there was none. With `uid`, only that very Secret (a
+ * uid precondition): false when the name now holds another one, made after it was read.
+ */
+export async function deleteTokenSecret(client: KubeClient, tokenId: string, uid?: string): Promise<boolean> {
   const name = `bootstrap-token-${tokenId}`;
-  const r = await client.request<unknown>(`${secretsPath}/${name}`, {
-    method: 'DELETE',
-    allowNotFound: true,
-    action: { verb: 'delete', resource: 'secrets', namespace: KUBE_SYSTEM, name },
-  });
-  return r !== undefined;
+  try {
+    const r = await client.request<unknown>(`${secretsPath}/${name}`, {
+      method: 'DELETE',
+      allowNotFound: true,
+      ...(uid === undefined ? {} : { body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid } } }),
+      action: { verb: 'delete', resource: 'secrets', namespace: KUBE_SYSTEM, name },
+    });
+    return r !== undefined;
+  } catch (err) {
+    // With a uid: the Secret of that name is another one now (deleted and made again meanwhile), which stays.
+    if (uid !== undefined && err instanceof JoineryError && err.code === 'CONFLICT') return false;
+    throw err;
+  }
 }
 
 /** A ConfigMap, or undefined when it does not exist. */

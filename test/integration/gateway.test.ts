@@ -6,7 +6,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { adminClient, requireTestbed } from '../support/testbed.js';
-import { Informer, KubeClient, kubeconfigCredentials, serverVersion, clusterFacts, type ConfigMap } from '../../src/cluster/index.js';
+import { Informer, KubeClient, kubeconfigCredentials, serverVersion, clusterFacts, createTokenSecret, deleteTokenSecret, getTokenSecret, type ConfigMap } from '../../src/cluster/index.js';
+import { bootstrapToken, tokenSecret } from '../../src/token/index.js';
 import type { TestbedState } from '../../src/testbed/index.js';
 
 let tb: TestbedState;
@@ -179,6 +180,24 @@ describe('cluster gateway', () => {
     } finally {
       client.close();
       await admin.request(`/apis/apiregistration.k8s.io/v1/apiservices/${name}`, { method: 'DELETE', allowNotFound: true, action: { verb: 'delete', resource: 'apiservices.apiregistration.k8s.io' } });
+    }
+  });
+  it('deleteTokenSecret with a uid deletes that Secret only: one made again under the same name stays', async () => {
+    const make = () => bootstrapToken({ token: 'gwuid0.0123456789abcdef', ttl: '10m', usages: ['authentication'] });
+    const first = await createTokenSecret(admin, tokenSecret(make(), new Date()));
+    const uid = first?.metadata.uid as string;
+    assert.ok(uid);
+    try {
+      assert.equal(await deleteTokenSecret(admin, 'gwuid0', uid), true);
+      const again = await createTokenSecret(admin, tokenSecret(make(), new Date()));
+      assert.notEqual(again?.metadata.uid, uid);
+      // A caller that read the first Secret (the collector, the revoker) must not delete the second.
+      assert.equal(await deleteTokenSecret(admin, 'gwuid0', uid), false);
+      assert.equal((await getTokenSecret(admin, 'gwuid0'))?.metadata.uid, again?.metadata.uid);
+      assert.equal(await deleteTokenSecret(admin, 'gwuid0', again?.metadata.uid), true);
+      assert.equal(await getTokenSecret(admin, 'gwuid0'), undefined);
+    } finally {
+      await deleteTokenSecret(admin, 'gwuid0');
     }
   });
 });

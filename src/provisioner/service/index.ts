@@ -396,8 +396,9 @@ export class Provisioner {
           tokenId = undefined; // another machine's name has the same id: this one gets a random id
           continue;
         }
-        if (isTokenExpired(decodeTokenSecret(taken), this.now())) {
-          await this.deleteExact(taken);
+        const takenToken = decodeTokenSecret(taken);
+        if (isTokenExpired(takenToken, this.now())) {
+          await deleteTokenSecret(this.requestClient, takenToken.token.id, taken.metadata.uid);
           continue;
         }
         // A live token of this machine made meanwhile (another replica, or this request retried).
@@ -448,20 +449,6 @@ export class Provisioner {
       `DELETE /v1/machines/${asked.name} first to revoke it${machine.state === 'joined' || machine.state === 'ready' ? ', and delete its Node (kubectl delete node ' + asked.name + ')' : ''}`,
       'name',
     );
-  }
-
-  /** Deletes exactly this token Secret (uid precondition): not a newer one made under the same name meanwhile. */
-  private async deleteExact(secret: StoredSecret): Promise<void> {
-    try {
-      await this.requestClient.request(`/api/v1/namespaces/${KUBE_SYSTEM}/secrets/${secret.metadata.name}`, {
-        method: 'DELETE',
-        allowNotFound: true,
-        body: { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { uid: secret.metadata.uid } },
-        action: { verb: 'delete', resource: 'secrets', namespace: KUBE_SYSTEM, name: secret.metadata.name },
-      });
-    } catch (err) {
-      if (!(err instanceof JoineryError && err.code === 'CONFLICT')) throw err;
-    }
   }
 
   private renderers: Promise<Renderers> | undefined;
@@ -575,7 +562,7 @@ export class Provisioner {
     if (this.revoking.has(id)) return;
     this.revoking.add(id);
     try {
-      const deleted = await deleteTokenSecret(this.client, id);
+      const deleted = await deleteTokenSecret(this.client, id, secret.metadata.uid);
       if (!deleted) return;
       const profile = secret.metadata.labels?.[PROFILE_LABEL] ?? '';
       this.options.metrics.joins.inc({ profile });
@@ -649,7 +636,7 @@ export class Provisioner {
       const decoded = decodeTokenSecret(secret);
       if (!isTokenExpired(decoded, cutoff)) continue;
       try {
-        if (await deleteTokenSecret(this.client, decoded.token.id)) {
+        if (await deleteTokenSecret(this.client, decoded.token.id, secret.metadata.uid)) {
           n += 1;
           this.options.metrics.tokensRevoked.inc({ reason: 'expired' });
           this.options.log.info({ machine: secret.metadata.labels?.[MACHINE_LABEL], tokenId: decoded.token.id }, 'expired token removed');
