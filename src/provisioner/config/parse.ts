@@ -43,6 +43,8 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 15 * 60;
 export const MAX_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 /** A profile's node-name pattern when none is set: any valid node name (a DNS-1123 subdomain). */
 export const DEFAULT_NODE_NAME_PATTERN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
+/** A DNS-1123 subdomain, whole (node names, Lease names); at most 253 characters besides. */
+export const DNS_SUBDOMAIN = new RegExp(`^(?:${DEFAULT_NODE_NAME_PATTERN})$`);
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -327,7 +329,7 @@ function leaderElectionOf(r: Reader, root: JsonObject): LeaderElectionConfig {
     if (namespace.length > 63 || !DNS_LABEL.test(namespace)) throw r.invalid([...at, 'namespace'], `${quote(namespace)} is not a namespace name`, 'use a DNS label such as joinery-system');
     out.namespace = namespace;
   }
-  if (out.name.length > 253 || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(out.name)) throw r.invalid([...at, 'name'], `${quote(out.name)} is not a Lease name`, 'use a DNS subdomain such as joinery-provisioner');
+  if (out.name.length > 253 || !DNS_SUBDOMAIN.test(out.name)) throw r.invalid([...at, 'name'], `${quote(out.name)} is not a Lease name`, 'use a DNS subdomain such as joinery-provisioner');
   if (out.renewDeadlineSeconds >= out.leaseDurationSeconds) {
     throw r.invalid([...at, 'renewDeadline'], `${out.renewDeadlineSeconds}s is not shorter than leaseDuration ${out.leaseDurationSeconds}s`, 'a leader must give up before its lease can be taken: renewDeadline < leaseDuration');
   }

@@ -32,7 +32,7 @@ import { decodeTokenSecret, isTokenExpired, tokenString } from '../../token/inde
 import type { Format } from '../../userdata/plan.js';
 import type { MachineSpec } from '../../userdata/spec/index.js';
 import { KUBELET_CLIENT_SIGNER, kubeletClientCsrVerdict } from '../approval/index.js';
-import { DEFAULT_NODE_NAME_PATTERN, nodeNameAllowed, type ApiKey, type Profile, type ProvisionerConfig } from '../config/index.js';
+import { DNS_SUBDOMAIN, nodeNameAllowed, type ApiKey, type Profile, type ProvisionerConfig } from '../config/index.js';
 import { mayUseProfile } from '../auth/index.js';
 import {
   DELIVERY_ANNOTATION,
@@ -103,8 +103,6 @@ export interface MintedMachine {
 }
 
 const MACHINE_NAME_MAX = 63;
-/** A DNS-1123 subdomain (kubeadm's node-name rule): what every machine name is. */
-const NODE_NAME = new RegExp(`^(?:${DEFAULT_NODE_NAME_PATTERN})$`);
 const BOOTSTRAP_USER = /^system:bootstrap:([a-z0-9]{6})$/;
 
 function problem(code: string, status: number, message: string, fix: string, path?: string): JoineryError {
@@ -485,7 +483,7 @@ export class Provisioner {
     const gone = (why: string): JoineryError => problem('USERDATA_GONE', 410, `the one-time URL of machine ${JSON.stringify(name.slice(0, 64))} ${why}`, 'request the machine again (POST /v1/machines) for a fresh URL');
     // Anyone may call this (the nonce is the credential): a name that no machine can have is gone at once,
     // before anything reaches the API server.
-    if (name.length === 0 || name.length > MACHINE_NAME_MAX || !NODE_NAME.test(name)) throw gone('is not valid (unknown, used, revoked or expired)');
+    if (name.length === 0 || name.length > MACHINE_NAME_MAX || !DNS_SUBDOMAIN.test(name)) throw gone('is not valid (unknown, used, revoked or expired)');
     let token = this.tokenOf(name);
     if (token === undefined) {
       // The informer may not have seen a token minted a moment ago: its Secret name follows from the machine name.

@@ -259,4 +259,8 @@ test('leaderElection: durations in whole seconds, renewDeadline < leaseDuration,
   fails(`${CONTRACT}leaderElection: {leaseDuration: 1500ms}\n`, CONFIG_INVALID, 'leaderElection.leaseDuration');
   fails(`${CONTRACT}leaderElection: {namespace: Joinery}\n`, CONFIG_INVALID, 'leaderElection.namespace');
   fails(`${CONTRACT}leaderElection: {lease: x}\n`, CONFIG_UNKNOWN_FIELD, 'leaderElection.lease');
+  // The Lease name is a DNS-1123 subdomain, as kube-apiserver checks it.
+  assert.equal(parse(`${CONTRACT}leaderElection: {name: joinery.leader-1}\n`).leaderElection.name, 'joinery.leader-1');
+  fails(`${CONTRACT}leaderElection: {name: joinery..leader}\n`, CONFIG_INVALID, 'leaderElection.name');
+  fails(`${CONTRACT}leaderElection: {name: joinery.-leader}\n`, CONFIG_INVALID, 'leaderElection.name');
 });
