@@ -23,5 +23,5 @@ export {
   type KubeadmDocument,
 } from './emit.js';
 export { parseKubeadmDocuments, goYamlDocuments, type KubeadmDocuments, type OtherDocument } from './parse.js';
-export { validateNodeName } from './node-name.js';
+export { validateNodeName, DNS1123_LABEL, DNS1123_SUBDOMAIN } from './node-name.js';
 export { closestName } from './rules.js';

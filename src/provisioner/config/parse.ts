@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
 import { JoineryError } from '../../errors/index.js';
 import { parseDuration, SECOND } from '../../duration/index.js';
-import { closestName, goYamlDocuments } from '../../kubeadm/index.js';
+import { closestName, goYamlDocuments, DNS1123_LABEL, DNS1123_SUBDOMAIN } from '../../kubeadm/index.js';
 import { FORMATS, type Format } from '../../userdata/plan.js';
 import { parseMachineSpec, type MachineSpec } from '../../userdata/spec/index.js';
 import { scrubSecrets } from '../../token/index.js';
@@ -43,8 +43,6 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 15 * 60;
 export const MAX_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 /** A profile's node-name pattern when none is set: any valid node name (a DNS-1123 subdomain). */
 export const DEFAULT_NODE_NAME_PATTERN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
-/** A DNS-1123 subdomain, whole (node names, Lease names); at most 253 characters besides. */
-export const DNS_SUBDOMAIN = new RegExp(`^(?:${DEFAULT_NODE_NAME_PATTERN})$`);
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -61,7 +59,6 @@ const TLS_FIELDS = ['insecureLoopback', 'certFile', 'keyFile'] as const;
 const API_KEY_FIELDS = ['name', 'sha256', 'scope', 'profiles', 'rateLimit'] as const;
 const PROFILE_FIELDS = ['role', 'format', 'tokenTTL', 'nodeNamePattern', 'spec'] as const;
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const KEY_NAME = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 
 function isObject(v: unknown): v is JsonObject {
@@ -326,10 +323,10 @@ function leaderElectionOf(r: Reader, root: JsonObject): LeaderElectionConfig {
   };
   const namespace = r.optString(o, at, 'namespace');
   if (namespace !== undefined) {
-    if (namespace.length > 63 || !DNS_LABEL.test(namespace)) throw r.invalid([...at, 'namespace'], `${quote(namespace)} is not a namespace name`, 'use a DNS label such as joinery-system');
+    if (namespace.length > 63 || !DNS1123_LABEL.test(namespace)) throw r.invalid([...at, 'namespace'], `${quote(namespace)} is not a namespace name`, 'use a DNS label such as joinery-system');
     out.namespace = namespace;
   }
-  if (out.name.length > 253 || !DNS_SUBDOMAIN.test(out.name)) throw r.invalid([...at, 'name'], `${quote(out.name)} is not a Lease name`, 'use a DNS subdomain such as joinery-provisioner');
+  if (out.name.length > 253 || !DNS1123_SUBDOMAIN.test(out.name)) throw r.invalid([...at, 'name'], `${quote(out.name)} is not a Lease name`, 'use a DNS subdomain such as joinery-provisioner');
   if (out.renewDeadlineSeconds >= out.leaseDurationSeconds) {
     throw r.invalid([...at, 'renewDeadline'], `${out.renewDeadlineSeconds}s is not shorter than leaseDuration ${out.leaseDurationSeconds}s`, 'a leader must give up before its lease can be taken: renewDeadline < leaseDuration');
   }
@@ -455,7 +452,7 @@ function profilesOf(r: Reader, root: JsonObject): Record<string, Profile> {
   const out: Record<string, Profile> = Object.create(null) as Record<string, Profile>;
   for (const name of names) {
     const pat = [...at, name];
-    if (name.length > 63 || !DNS_LABEL.test(name)) {
+    if (name.length > 63 || !DNS1123_LABEL.test(name)) {
       throw r.error(
         CONFIG_INVALID,
         pat,

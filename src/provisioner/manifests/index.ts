@@ -18,6 +18,7 @@
  *   only, and create (RBAC cannot restrict create by name) for leader election.
  */
 import { JoineryError } from '../../errors/index.js';
+import { DNS1123_LABEL } from '../../kubeadm/node-name.js';
 
 /** The name of the ServiceAccount, Deployment, Service and RBAC objects. */
 export const PROVISIONER_NAME = 'joinery';
@@ -97,7 +98,6 @@ export const RBAC_NAMES = {
   leaderElection: 'joinery:leader-election',
 } as const;
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** An image reference: no whitespace, no leading dash, at most 4096 characters (lenient on purpose: registries differ). */
 const IMAGE_REF = /^[A-Za-z0-9][^\s]*$/;
 const INT32_MAX = 2 ** 31 - 1;
@@ -108,7 +108,7 @@ function usage(code: string, flag: string, message: string, fix: string): Joiner
 
 /** Checks `--namespace`: a DNS-1123 label (what Kubernetes accepts as a namespace name). */
 export function checkNamespace(namespace: string): string {
-  if (namespace.length > 63 || !DNS_LABEL.test(namespace)) {
+  if (namespace.length > 63 || !DNS1123_LABEL.test(namespace)) {
     throw usage(
       'NAMESPACE_INVALID',
       '--namespace',

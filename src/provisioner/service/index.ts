@@ -27,12 +27,12 @@ import {
   type StoredSecret,
 } from '../../cluster/index.js';
 import { discoveryFileKubeconfig } from '../../discovery/index.js';
-import { validateNodeName } from '../../kubeadm/index.js';
+import { DNS1123_SUBDOMAIN, validateNodeName } from '../../kubeadm/index.js';
 import { decodeTokenSecret, isTokenExpired, tokenString } from '../../token/index.js';
 import type { Format } from '../../userdata/plan.js';
 import type { MachineSpec } from '../../userdata/spec/index.js';
 import { KUBELET_CLIENT_SIGNER, kubeletClientCsrVerdict } from '../approval/index.js';
-import { DNS_SUBDOMAIN, nodeNameAllowed, type ApiKey, type Profile, type ProvisionerConfig } from '../config/index.js';
+import { nodeNameAllowed, type ApiKey, type Profile, type ProvisionerConfig } from '../config/index.js';
 import { mayUseProfile } from '../auth/index.js';
 import {
   DELIVERY_ANNOTATION,
@@ -483,7 +483,7 @@ export class Provisioner {
     const gone = (why: string): JoineryError => problem('USERDATA_GONE', 410, `the one-time URL of machine ${JSON.stringify(name.slice(0, 64))} ${why}`, 'request the machine again (POST /v1/machines) for a fresh URL');
     // Anyone may call this (the nonce is the credential): a name that no machine can have is gone at once,
     // before anything reaches the API server.
-    if (name.length === 0 || name.length > MACHINE_NAME_MAX || !DNS_SUBDOMAIN.test(name)) throw gone('is not valid (unknown, used, revoked or expired)');
+    if (name.length === 0 || name.length > MACHINE_NAME_MAX || !DNS1123_SUBDOMAIN.test(name)) throw gone('is not valid (unknown, used, revoked or expired)');
     let token = this.tokenOf(name);
     if (token === undefined) {
       // The informer may not have seen a token minted a moment ago: its Secret name follows from the machine name.
