@@ -415,9 +415,17 @@ test('loadClusterCas: a certificate OpenSSL reads but whose extensions or key ar
   new X509Certificate(pem); // OpenSSL still parses it
   assert.equal(throwsCode(() => loadClusterCas({ 'ca.crt': pem, 'ca.key': cas.ca.key }, NOW), 'CA_CERT_INVALID').path, 'ca.crt');
   // the rsaEncryption OID of the public key altered (also found by fast-check): OpenSSL parses the
-  // certificate but cannot decode its key
-  const badKey = cas.ca.cert.replace('MA0GCSqGSIb3DQEBAQUAA4IB', 'MA0GC/qGSIb3DQEBAQUAA4IB');
+  // certificate but cannot decode its key. Altered in the DER (the OID's length 09 -> 0b, its first byte
+  // 2a -> fa, what the base64 edit CSqG -> C/qG did), so that it does not depend on where the key falls in
+  // the base64 text: that moves with the length of the random serial number.
+  const oid = der.indexOf(Buffer.from('06092a864886f70d010101', 'hex'));
+  assert.ok(oid > 0);
+  const keyBroken = Buffer.from(der);
+  keyBroken[oid + 1] = 0x0b;
+  keyBroken[oid + 2] = 0xfa;
+  const badKey = `-----BEGIN CERTIFICATE-----\n${keyBroken.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
   assert.notEqual(badKey, cas.ca.cert);
+  new X509Certificate(badKey); // OpenSSL still parses it
   const err = throwsCode(() => loadClusterCas({ 'ca.crt': badKey, 'ca.key': cas.ca.key }, NOW), 'CA_CERT_INVALID');
   assert.match(err.message, /public key cannot be read/);
 });
