@@ -18,6 +18,7 @@ import { apiKey, ServeProcess } from '../support/serve.js';
 import { kubeletTlsBootstrap } from '../support/kubelet.js';
 import { awaitCsrDecision, registerNode as registerNodeAs, sendKubeletCsr } from '../support/node-side.js';
 import { NodePool, nodesSkip } from '../support/nodes.js';
+import { eventually } from '../support/eventually.js';
 
 const tb = requireTestbed();
 const client = adminClient(tb);
@@ -41,16 +42,6 @@ function tokenIn(userdata: string): string {
 
 async function machineTokens(name: string): Promise<number> {
   return (await listTokenSecrets(client, `joinery.dev/machine=${name}`)).length;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function machineState(name: string): Promise<string | undefined> {
@@ -318,7 +309,7 @@ describe('joinery serve, end to end', () => {
       tokenIn(r.body['userdata'] as string);
       const count = async (): Promise<number> => (await listTokenSecrets(otherClient, 'joinery.dev/machine=edge-expiring')).length;
       assert.equal(await count(), 1);
-      await eventually('the expired token to be removed', async () => ((await count()) === 0 ? true : undefined), 20_000);
+      await eventually('the expired token to be removed', async () => ((await count()) === 0 ? true : undefined), { timeoutMs: 20_000 });
       const metrics = await svc.request('GET', '/metrics');
       assert.match(metrics.text, /joinery_tokens_revoked_total\{reason="expired"\} 1/);
       assert.match(svc.log, /expired token removed/);

@@ -19,6 +19,7 @@ import { adminClient, joinery, requireTestbed } from '../support/testbed.js';
 import { apiKey, ServeProcess } from '../support/serve.js';
 import { awaitCsrDecision, sendKubeletCsr } from '../support/node-side.js';
 import { NodePool, nodesSkip } from '../support/nodes.js';
+import { eventually } from '../support/eventually.js';
 
 const tb = requireTestbed();
 const client = adminClient(tb);
@@ -36,16 +37,6 @@ function tokenIn(userdata: string): string {
   const m = TOKEN_RE.exec(userdata);
   assert.ok(m, 'the bootstrap data holds a token');
   return m[0];
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 async function start(extraArgs: string[] = []): Promise<ServeProcess> {
@@ -170,7 +161,7 @@ describe('joinery serve: two replicas, faults and limits', () => {
       if (lb === 1 && la === 0) return [b, a];
       return undefined;
     };
-    const [leader, follower] = await eventually('one leader', leaderOf, 20_000);
+    const [leader, follower] = await eventually('one leader', leaderOf, { timeoutMs: 20_000, ignoreErrors: true });
     // Machines requested from both replicas; their kubelets' CSRs sent at once.
     const names = ['ha-0', 'ha-1', 'ha-2', 'ha-3', 'ha-4', 'ha-5'];
     const csrs = await Promise.all(
@@ -200,7 +191,7 @@ describe('joinery serve: two replicas, faults and limits', () => {
     const token = tokenIn(r.body['userdata'] as string);
     leader.child.kill('SIGKILL');
     const killed = performance.now();
-    const takeover = eventually('the follower to lead', async () => ((await metric(follower, 'joinery_leader')) === 1 ? performance.now() - killed : undefined), 20_000, 50);
+    const takeover = eventually('the follower to lead', async () => ((await metric(follower, 'joinery_leader')) === 1 ? performance.now() - killed : undefined), { timeoutMs: 20_000, everyMs: 50, ignoreErrors: true });
     let joined: Promise<unknown>;
     if (nodesSkip === undefined) {
       // The real kubelet: its CSR waits for whoever leads.
@@ -227,13 +218,13 @@ describe('joinery serve: two replicas, faults and limits', () => {
     const mine = (list?.items ?? []).filter((c) => c.spec.username === `system:bootstrap:${token.slice(0, 6)}`);
     assert.ok(mine.length >= 1);
     for (const c of mine) assert.equal((c.status?.conditions ?? []).filter((x) => x.type === 'Approved').length, 1);
-    if (nodesSkip === undefined) await eventually('the token to be revoked by the new leader', async () => ((await tokensOf(name)).length === 0 ? true : undefined));
+    if (nodesSkip === undefined) await eventually('the token to be revoked by the new leader', async () => ((await tokensOf(name)).length === 0 ? true : undefined), { timeoutMs: 30_000, ignoreErrors: true });
     await follower.stop();
   });
 
   it('kube-apiserver stopped during a burst: each request completes or fails fast with 503 and Retry-After, none is half-made, and it works again without a restart', async (t) => {
     const svc = await start();
-    await eventually('the service to lead', async () => ((await metric(svc, 'joinery_leader')) === 1 ? true : undefined));
+    await eventually('the service to lead', async () => ((await metric(svc, 'joinery_leader')) === 1 ? true : undefined), { timeoutMs: 30_000, ignoreErrors: true });
     const names = Array.from({ length: 60 }, (_, i) => `down-${i}`);
     let stopped: Promise<void> | undefined;
     const state = readTestbedState(tb.dir);
@@ -244,7 +235,7 @@ describe('joinery serve: two replicas, faults and limits', () => {
         // which waits synchronously: this process must keep timing the requests.
         const pid = state.pids['kube-apiserver'] as number;
         process.kill(-pid, 'SIGKILL');
-        stopped = eventually('kube-apiserver to exit', async () => (processAlive(pid) ? undefined : true), 20_000, 50).then(() => undefined);
+        stopped = eventually('kube-apiserver to exit', async () => (processAlive(pid) ? undefined : true), { timeoutMs: 20_000, everyMs: 50, ignoreErrors: true }).then(() => undefined);
       }
     });
     await stopped;
@@ -263,10 +254,10 @@ describe('joinery serve: two replicas, faults and limits', () => {
     assert.ok(down.ms < 6000, `${Math.round(down.ms)} ms`);
     names.push('down-extra');
     first.set('down-extra', down);
-    await eventually('/readyz to fail', async () => ((await svc.request('GET', '/readyz')).status === 503 ? true : undefined), 20_000);
+    await eventually('/readyz to fail', async () => ((await svc.request('GET', '/readyz')).status === 503 ? true : undefined), { timeoutMs: 20_000, ignoreErrors: true });
 
     await startTestbedProcess(state, 'kube-apiserver', 120_000);
-    await eventually('/readyz again', async () => ((await svc.request('GET', '/readyz')).status === 200 ? true : undefined), 60_000);
+    await eventually('/readyz again', async () => ((await svc.request('GET', '/readyz')).status === 200 ? true : undefined), { timeoutMs: 60_000, ignoreErrors: true });
     // The same service, not restarted: the refused requests are retried and succeed — as 201, or as 200 when the
     // token was made but its answer lost (the same token answered again).
     for (const [name] of [...first].filter(([, x]) => x.status !== 201)) {
