@@ -401,6 +401,13 @@ test('property: loadClusterCas returns CAs or throws JoineryError on arbitrary a
   );
 });
 
+/** A certificate's DER with `bytes` written at `offset`, as PEM (the signature is left as it was). */
+function editedCertificate(der: Buffer, offset: number, bytes: number[]): string {
+  const edited = Buffer.from(der);
+  edited.set(bytes, offset);
+  return `-----BEGIN CERTIFICATE-----\n${edited.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+}
+
 test('loadClusterCas: a certificate OpenSSL reads but whose extensions or key are broken is CA_CERT_INVALID', async () => {
   const cas = await defaultCas();
   // the KeyUsage extension's `critical FF, OCTET STRING` turned into `FE, constructed OCTET STRING` (BER, not
@@ -408,10 +415,7 @@ test('loadClusterCas: a certificate OpenSSL reads but whose extensions or key ar
   const der = new X509Certificate(cas.ca.cert).raw;
   const at = der.indexOf(Buffer.from('551d0f0101ff04', 'hex'));
   assert.ok(at > 0);
-  const broken = Buffer.from(der);
-  broken[at + 5] = 0xfe;
-  broken[at + 6] = 0x24;
-  const pem = `-----BEGIN CERTIFICATE-----\n${broken.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+  const pem = editedCertificate(der, at + 5, [0xfe, 0x24]);
   new X509Certificate(pem); // OpenSSL still parses it
   assert.equal(throwsCode(() => loadClusterCas({ 'ca.crt': pem, 'ca.key': cas.ca.key }, NOW), 'CA_CERT_INVALID').path, 'ca.crt');
   // the rsaEncryption OID of the public key altered (also found by fast-check): OpenSSL parses the
@@ -420,10 +424,7 @@ test('loadClusterCas: a certificate OpenSSL reads but whose extensions or key ar
   // the base64 text: that moves with the length of the random serial number.
   const oid = der.indexOf(Buffer.from('06092a864886f70d010101', 'hex'));
   assert.ok(oid > 0);
-  const keyBroken = Buffer.from(der);
-  keyBroken[oid + 1] = 0x0b;
-  keyBroken[oid + 2] = 0xfa;
-  const badKey = `-----BEGIN CERTIFICATE-----\n${keyBroken.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+  const badKey = editedCertificate(der, oid + 1, [0x0b, 0xfa]);
   assert.notEqual(badKey, cas.ca.cert);
   new X509Certificate(badKey); // OpenSSL still parses it
   const err = throwsCode(() => loadClusterCas({ 'ca.crt': badKey, 'ca.key': cas.ca.key }, NOW), 'CA_CERT_INVALID');
