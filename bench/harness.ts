@@ -75,3 +75,32 @@ export async function burst(n: number, concurrency: number, fn: (i: number) => P
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
   return { latencies, wallMs: performance.now() - start, errors };
 }
+
+/** mulberry32: a small seeded generator, so that an interval is the same for the same figures. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A 95% interval of `statistic` over `n` paired rounds (round i of one kind with round i of the other, run
+ * side by side, so that both met the same few seconds of the machine): the pairs are drawn again with
+ * replacement `draws` times (a percentile bootstrap, seeded), and the 2.5th and 97.5th percentiles of the
+ * statistic over those draws are returned. `statistic` gets the drawn pair indices (repeats included).
+ */
+export function pairedInterval(n: number, statistic: (indices: number[]) => number, draws = 2000, seed = 1): [number, number] {
+  if (n < 1) throw new RangeError('pairedInterval needs at least one pair');
+  const random = seeded(seed);
+  const values: number[] = [];
+  for (let d = 0; d < draws; d++) {
+    const indices = Array.from({ length: n }, () => Math.floor(random() * n));
+    values.push(statistic(indices));
+  }
+  return [percentile(values, 2.5), percentile(values, 97.5)];
+}

@@ -20,6 +20,8 @@
  * API key has the highest rate limit the config takes (BENCH_RATE_LIMIT=default: the service's default, 50/s).
  *
  * Prints throughput as a ratio of the floor (goal >= 0.9), p50/p99 against the floor's (goal p99 <= 1.2x),
+ * each ratio with a 95% interval over the rounds (bench/harness.ts pairedInterval: the ABBA pairs of rounds
+ * drawn again with replacement), which shows how far this machine's drift alone moves the figure,
  * the serve process's peak RSS (VmHWM of the node process running serve; goal <= 150 MB) and the size of
  * kube-public/cluster-info's data before and after (goal: unchanged); also the CPU time each process
  * (serve, etcd, kube-apiserver, kube-controller-manager, this load generator) spent per request in each kind
@@ -46,7 +48,7 @@ import { bootstrapToken, tokenSecret } from '../dist/token/index.js';
 import { JOINERY_NODE_GROUP } from '../dist/provisioner/approval/index.js';
 import { apiKey, ServeProcess } from '../test/support/serve.js';
 import { opensslServerPki } from '../test/support/openssl.js';
-import { burst, percentile } from './harness.js';
+import { burst, pairedInterval, percentile } from './harness.js';
 
 const N = Number(process.env['BENCH_N'] ?? 1000);
 const C = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
@@ -242,7 +244,10 @@ async function main(): Promise<void> {
     const selector: Record<Kind, string> = { raw: `${RAW_LABEL}=true`, serve: `joinery.dev/managed=true,joinery.dev/profile=${PROFILE_NAME}` };
     const request: Record<Kind, (name: string) => Promise<void>> = { raw, serve };
 
-    const results: Record<Kind, { latencies: number[]; wallMs: number; perRound: number[] }> = { raw: { latencies: [], wallMs: 0, perRound: [] }, serve: { latencies: [], wallMs: 0, perRound: [] } };
+    const results: Record<Kind, { latencies: number[]; wallMs: number; perRound: number[]; roundLatencies: number[][] }> = {
+      raw: { latencies: [], wallMs: 0, perRound: [], roundLatencies: [] },
+      serve: { latencies: [], wallMs: 0, perRound: [], roundLatencies: [] },
+    };
     const windows: { kind: Kind; startUs: string; endUs: string }[] = [];
     const clusterInfoReadings: number[] = [];
     // CPU used during the measured phases, per process: where the 2 cores go in each kind of burst.
@@ -271,6 +276,7 @@ async function main(): Promise<void> {
       results[kind].latencies.push(...r.latencies);
       results[kind].wallMs += r.wallMs;
       results[kind].perRound.push(rps);
+      results[kind].roundLatencies.push(r.latencies);
       for (const name of Object.keys(c1)) cpu[kind][name] = (cpu[kind][name] ?? 0) + ((c1[name] as number) - (c0[name] as number));
       windows.push({ kind, startUs: String(t0 / 1000n), endUs: String(t1 / 1000n) });
       if (kind === 'serve') {
@@ -306,15 +312,23 @@ async function main(): Promise<void> {
     const thr = { raw: (N * 1000) / f.wallMs, serve: (N * 1000) / s.wallMs };
     const p = { raw50: percentile(f.latencies, 50), raw99: percentile(f.latencies, 99), p50: percentile(s.latencies, 50), p99: percentile(s.latencies, 99) };
     const ratio = thr.serve / thr.raw;
+    // How far the machine's drift alone moves these figures: 95% intervals over the rounds, drawn again in their
+    // ABBA pairs (round i of the floor with round i of serve). Rounds have equal sizes: throughput = time over time.
+    const ratioInterval = pairedInterval(ROUNDS, (ix) => {
+      const time = (rates: number[]): number => ix.reduce((a, i) => a + 1 / (rates[i] as number), 0);
+      return time(f.perRound) / time(s.perRound);
+    });
+    const p99Interval = pairedInterval(ROUNDS, (ix) => percentile(ix.flatMap((i) => s.roundLatencies[i] as number[]), 99) / percentile(ix.flatMap((i) => f.roundLatencies[i] as number[]), 99));
+    const span = (i: [number, number]): string => `${i[0].toFixed(2)}-${i[1].toFixed(2)}`;
     console.log(`Kubernetes ${tb.version}, ${N} requests each at concurrency ${C}, ${ROUNDS} alternating rounds of ${per} (ABBA), after ${WARMUP} warm-up requests each; ${PIN ? 'serve on CPU 1, the control plane and the load generator on CPU 0 (BENCH_PIN=0: shared)' : 'all processes on all cores'}; serve over ${TLS ? 'TLS' : 'plain HTTP (BENCH_TLS=0)'}; load ${loadBefore} -> ${loadAfter}`);
     console.log(`  raw Secret creates (floor)   ${thr.raw.toFixed(0)}/s   p50 ${p.raw50.toFixed(1)} ms   p99 ${p.raw99.toFixed(1)} ms   (rounds: ${f.perRound.map((x) => x.toFixed(0)).join(', ')}/s; ${retries} client retries)`);
     console.log(`  POST /v1/machines (serve)    ${thr.serve.toFixed(0)}/s   p50 ${p.p50.toFixed(1)} ms   p99 ${p.p99.toFixed(1)} ms   (rounds: ${s.perRound.map((x) => x.toFixed(0)).join(', ')}/s)`);
-    console.log(`  throughput ratio ${ratio.toFixed(2)} (goal >= 0.9)   p50 ${(p.p50 / p.raw50).toFixed(2)}x   p99 ${(p.p99 / p.raw99).toFixed(2)}x (goal <= 1.2x)`);
+    console.log(`  throughput ratio ${ratio.toFixed(2)} (goal >= 0.9; 95% interval over the rounds ${span(ratioInterval)})   p50 ${(p.p50 / p.raw50).toFixed(2)}x   p99 ${(p.p99 / p.raw99).toFixed(2)}x (goal <= 1.2x; ${span(p99Interval)}x)`);
     const perReq = (kind: Kind): Record<string, number> => Object.fromEntries(Object.entries(cpu[kind]).map(([name, ms]) => [name, Number((ms / N).toFixed(2))]));
     const cpuLine = (kind: Kind): string => {
       const total = Object.values(cpu[kind]).reduce((a, b) => a + b, 0);
       const wall = results[kind].wallMs;
-      return `${(total / N).toFixed(2)} ms/request (${Object.entries(cpu[kind]).map(([name, ms]) => `${name} ${(ms / N).toFixed(2)}`).join(', ')}); ${(total / wall).toFixed(2)} of ${os.availableParallelism()} cores busy`;
+      return `${(total / N).toFixed(2)} ms/request (${Object.entries(cpu[kind]).map(([name, ms]) => `${name} ${(ms / N).toFixed(2)}`).join(', ')}); ${(total / wall).toFixed(2)} of ${os.cpus().length} cores busy`;
     };
     const cpuTotal = (kind: Kind): number => Object.values(cpu[kind]).reduce((a, b) => a + b, 0);
     const cpuRatio = cpuTotal('raw') / cpuTotal('serve');
@@ -338,6 +352,9 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         throughput_ratio: Number(ratio.toFixed(3)),
+        throughput_ratio_ci95: ratioInterval.map((x) => Number(x.toFixed(3))),
+        p99_ratio: Number((p.p99 / p.raw99).toFixed(3)),
+        p99_ratio_ci95: p99Interval.map((x) => Number(x.toFixed(3))),
         p50_ms: Number(p.p50.toFixed(1)),
         p99_ms: Number(p.p99.toFixed(1)),
         raw_p50_ms: Number(p.raw50.toFixed(1)),
