@@ -244,9 +244,9 @@ async function main(): Promise<void> {
     const selector: Record<Kind, string> = { raw: `${RAW_LABEL}=true`, serve: `joinery.dev/managed=true,joinery.dev/profile=${PROFILE_NAME}` };
     const request: Record<Kind, (name: string) => Promise<void>> = { raw, serve };
 
-    const results: Record<Kind, { latencies: number[]; wallMs: number; perRound: number[]; roundLatencies: number[][] }> = {
-      raw: { latencies: [], wallMs: 0, perRound: [], roundLatencies: [] },
-      serve: { latencies: [], wallMs: 0, perRound: [], roundLatencies: [] },
+    const results: Record<Kind, { wallMs: number; perRound: number[]; roundLatencies: number[][] }> = {
+      raw: { wallMs: 0, perRound: [], roundLatencies: [] },
+      serve: { wallMs: 0, perRound: [], roundLatencies: [] },
     };
     const windows: { kind: Kind; startUs: string; endUs: string }[] = [];
     const clusterInfoReadings: number[] = [];
@@ -273,7 +273,6 @@ async function main(): Promise<void> {
       const rps = (n * 1000) / r.wallMs;
       console.error(`${label} ${kind}: ${n} in ${(r.wallMs / 1000).toFixed(2)} s, ${rps.toFixed(0)}/s, p50 ${percentile(r.latencies, 50).toFixed(1)} ms, p99 ${percentile(r.latencies, 99).toFixed(1)} ms`);
       if (!record) return;
-      results[kind].latencies.push(...r.latencies);
       results[kind].wallMs += r.wallMs;
       results[kind].perRound.push(rps);
       results[kind].roundLatencies.push(r.latencies);
@@ -310,7 +309,9 @@ async function main(): Promise<void> {
     const s = results.serve;
     const f = results.raw;
     const thr = { raw: (N * 1000) / f.wallMs, serve: (N * 1000) / s.wallMs };
-    const p = { raw50: percentile(f.latencies, 50), raw99: percentile(f.latencies, 99), p50: percentile(s.latencies, 50), p99: percentile(s.latencies, 99) };
+    const fl = f.roundLatencies.flat();
+    const sl = s.roundLatencies.flat();
+    const p = { raw50: percentile(fl, 50), raw99: percentile(fl, 99), p50: percentile(sl, 50), p99: percentile(sl, 99) };
     const ratio = thr.serve / thr.raw;
     // How far the machine's drift alone moves these figures: 95% intervals over the rounds, drawn again in their
     // ABBA pairs (round i of the floor with round i of serve). Rounds have equal sizes: throughput = time over time.

@@ -19,6 +19,15 @@ export function apiKey(name: string): ApiKeyPair {
   return { name, key, sha256: createHash('sha256').update(key).digest('hex') };
 }
 
+/** An answer's body as JSON, or {} when it is not JSON (userdata, metrics). */
+function jsonBody(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
 export class ServeProcess {
   readonly child: ChildProcess;
   log = '';
@@ -75,13 +84,7 @@ export class ServeProcess {
     if (this.ca !== undefined) return this.httpsRequest(method, path, headers, payload, this.ca);
     const res = await fetch(`${this.url}${path}`, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
     const text = await res.text();
-    let body: Record<string, unknown> = {};
-    try {
-      body = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // not JSON (userdata, metrics)
-    }
-    return { status: res.status, body, text, headers: res.headers };
+    return { status: res.status, body: jsonBody(text), text, headers: res.headers };
   }
 
   /** The same over node:https, trusting `ca` only (fetch takes no CA). */
@@ -93,15 +96,9 @@ export class ServeProcess {
         res.on('error', reject);
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          let body: Record<string, unknown> = {};
-          try {
-            body = JSON.parse(text) as Record<string, unknown>;
-          } catch {
-            // not JSON (userdata, metrics)
-          }
           const h = new Headers();
           for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(', ') : v);
-          resolvePromise({ status: res.statusCode ?? 0, body, text, headers: h });
+          resolvePromise({ status: res.statusCode ?? 0, body: jsonBody(text), text, headers: h });
         });
       });
       req.on('error', reject);

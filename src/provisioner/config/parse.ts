@@ -42,7 +42,7 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 15 * 60;
  */
 export const MAX_TOKEN_TTL_SECONDS = 24 * 60 * 60;
 /** A profile's node-name pattern when none is set: any valid node name (a DNS-1123 subdomain). */
-export const DEFAULT_NODE_NAME_PATTERN = '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*';
+export const DEFAULT_NODE_NAME_PATTERN = DNS1123_SUBDOMAIN.source.slice(1, -1);
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -625,7 +625,7 @@ function apiKeysOf(r: Reader, root: JsonObject, profiles: Record<string, Profile
 /** True when `nodeName` is a valid Node name (a DNS-1123 subdomain) that the profile's pattern matches. */
 export function nodeNameAllowed(profile: Profile, nodeName: string): boolean {
   if (nodeName.length === 0 || nodeName.length > 253) return false;
-  if (!new RegExp(`^(?:${DEFAULT_NODE_NAME_PATTERN})$`).test(nodeName)) return false;
+  if (!DNS1123_SUBDOMAIN.test(nodeName)) return false;
   return profile.nodeNamePattern.test(nodeName);
 }
 
