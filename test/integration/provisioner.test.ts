@@ -114,6 +114,11 @@ describe('joinery setup', () => {
 });
 
 describe('joinery serve, end to end', () => {
+  it('starts without a runtime warning on its output (no deprecated option of fastify or Node)', () => {
+    assert.match(service.log, /listening on https?:\/\//);
+    assert.deepEqual(service.log.split('\n').filter((l) => /^\(node:\d+\) /.test(l)), []);
+  });
+
   it('mints, a testbed node joins for real with the rendered script, joinery approves the real kubelet, the Node registers and the token is revoked', async (t) => {
     if (nodesSkip !== undefined) return t.skip(nodesSkip);
     const name = 'worker-a';

@@ -5,7 +5,7 @@
  * requests are logged by method and path only, without the query.
  */
 import type { Logger } from 'pino';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { JoineryError } from '../../errors/index.js';
 import { apiKeyFor } from '../auth/index.js';
 import type { ApiKey } from '../config/index.js';
@@ -105,7 +105,7 @@ export async function provisionerServer(options: ServerOptions): Promise<Fastify
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     requestTimeout: limits.requestTimeoutMs,
     // Machine names are at most 63 characters; longer path segments still reach the handlers, which say why.
-    maxParamLength: 256,
+    routerOptions: { maxParamLength: 256 },
     // The router's own refusals (a URL that is not valid percent-encoding, a path segment over the limit) in
     // joinery's shape, without echoing the URL back.
     frameworkErrors: (err: { code?: string }, _req: FastifyRequest, reply: FastifyReply) => {
@@ -115,8 +115,10 @@ export async function provisionerServer(options: ServerOptions): Promise<Fastify
       return reply.code(400).send({ code: 'REQUEST_URL_INVALID', message: 'the URL is not valid (bad percent-encoding)', fix: 'encode the path with encodeURIComponent; see /v1/openapi.json' });
     },
     keepAliveTimeout: limits.keepAliveTimeoutMs,
-    // One line per request (below), not fastify's two ("incoming request", "request completed").
-    disableRequestLogging: true,
+    // One line per request (below), not fastify's two ("incoming request", "request completed"). Through a
+    // LogController: the top-level disableRequestLogging (and maxParamLength) print a deprecation warning
+    // at every start with fastify 5.12.
+    logController: new LogController({ disableRequestLogging: true }),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
   const limiter = new RateLimiter();
   const nowMs = options.nowMs ?? (() => performance.now());
