@@ -11,16 +11,22 @@
  *     plain HTTP on loopback).
  * Both at BENCH_CONCURRENCY in flight, with the same load generator (bench/harness.ts burst: a keep-alive
  * node Agent with maxSockets = concurrency). Each path is warmed up first (BENCH_WARMUP requests, not
- * counted). The measured requests run in BENCH_ROUNDS alternating rounds of BENCH_N / BENCH_ROUNDS each,
- * in ABBA order (raw, serve, serve, raw, ...), to spread the drift of this shared machine over both: 10 rounds
+ * counted: 1000 each, because serve's CPU per request falls by half over its first few thousand requests as
+ * V8 optimizes its code, 0.98 -> 0.46 ms over five repetitions after a warm-up of 100, and the load
+ * generator's too; a long-running service is measured in its steady state). The measured requests run in
+ * BENCH_ROUNDS alternating rounds of BENCH_N / BENCH_ROUNDS each, in ABBA order (raw, serve, serve, raw, ...),
+ * to spread the drift of this shared machine over both: 10 rounds
  * of 100 by default, because this machine's speed changes within seconds (one run's rounds of the floor alone
  * went from 500/s to 958/s; with 2 rounds of 500, two runs on v1.20.2 gave ratios of 1.01 and 0.78). Every
  * phase starts from the same Secrets in etcd: the tokens of the phase before are deleted first.
  * Any failed request (a 429 from a rate-limited API key included) fails the run with the first errors; the bench's
  * API key has the highest rate limit the config takes (BENCH_RATE_LIMIT=default: the service's default, 50/s).
  *
+ * All of that is one repetition; BENCH_REPEATS of them (5 by default) run on the same testbed and service, one
+ * after the other, and the headline figures are their medians (each repetition's figures are printed too).
+ *
  * Prints throughput as a ratio of the floor (goal >= 0.9), p50/p99 against the floor's (goal p99 <= 1.2x),
- * each ratio with a 95% interval over the rounds (bench/harness.ts pairedInterval: the ABBA pairs of rounds
+ * for each repetition with a 95% interval over its rounds (bench/harness.ts pairedInterval: the ABBA pairs of rounds
  * drawn again with replacement), which shows how far this machine's drift alone moves the figure,
  * the serve process's peak RSS (VmHWM of the node process running serve; goal <= 150 MB) and the size of
  * kube-public/cluster-info's data before and after (goal: unchanged); also the CPU time each process
@@ -31,7 +37,7 @@
  * By default the processes are pinned (BENCH_PIN, below): serve on a core of its own, as it is deployed.
  *
  * Env: KUBERNETES_VERSION (v1.20.2), BENCH_N (1000), BENCH_CONCURRENCY (32), BENCH_ROUNDS (10),
- * BENCH_WARMUP (100), BENCH_PROFILE=1 (V8's sampling profiler in the serve process, as `node --cpu-prof`,
+ * BENCH_WARMUP (1000), BENCH_REPEATS (5), BENCH_PROFILE=1 (V8's sampling profiler in the serve process, as `node --cpu-prof`,
  * which node 20 refuses in NODE_OPTIONS: a module preloaded with --import; the .cpuprofile is written to
  * BENCH_PROFILE_DIR, default $TMPDIR/joinery-bench-profiles, with the serve phases' time windows beside it in
  * windows.json; the figures of such a run are slowed by the profiler).
@@ -48,12 +54,18 @@ import { bootstrapToken, tokenSecret } from '../dist/token/index.js';
 import { JOINERY_NODE_GROUP } from '../dist/provisioner/approval/index.js';
 import { apiKey, ServeProcess } from '../test/support/serve.js';
 import { opensslServerPki } from '../test/support/openssl.js';
-import { burst, pairedInterval, percentile } from './harness.js';
+import { burst, median, pairedInterval, percentile } from './harness.js';
 
 const N = Number(process.env['BENCH_N'] ?? 1000);
 const C = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 10);
-const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 100);
+const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 1000);
+/**
+ * Repetitions of the whole measurement (BENCH_N of each kind in BENCH_ROUNDS rounds) on the same testbed and
+ * service; the headline figures are their medians. One repetition's throughput ratio moves by ±0.15 with this
+ * machine's drift alone (its 95% interval), so a single one cannot tell 0.85 from 0.95.
+ */
+const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 5);
 const PROFILE = process.env['BENCH_PROFILE'] === '1';
 /**
  * The deployment model (default): joinery serve on CPU 1, the control plane and the load generator on CPU 0, as
@@ -128,8 +140,60 @@ function cpuMsOf(pid: number, tickMs: number): number {
   }
 }
 
+/** The figures of one repetition: BENCH_N requests of each kind in BENCH_ROUNDS ABBA rounds. */
+interface Repetition {
+  rawPerS: number;
+  servePerS: number;
+  ratio: number;
+  ratioInterval: [number, number];
+  raw50: number;
+  raw99: number;
+  p50: number;
+  p99: number;
+  p99Ratio: number;
+  p99Interval: [number, number];
+  rawRounds: number[];
+  serveRounds: number[];
+  serveCpuMs: number;
+}
+
+function repetitionFigures(results: Record<Kind, { wallMs: number; perRound: number[]; roundLatencies: number[][] }>, n: number, serveCpuMs: number): Repetition {
+  const s = results.serve;
+  const f = results.raw;
+  const rounds = f.perRound.length;
+  const fl = f.roundLatencies.flat();
+  const sl = s.roundLatencies.flat();
+  const rawPerS = (n * 1000) / f.wallMs;
+  const servePerS = (n * 1000) / s.wallMs;
+  const raw99 = percentile(fl, 99);
+  const p99 = percentile(sl, 99);
+  // How far the machine's drift alone moves these figures: 95% intervals over the rounds, drawn again in their
+  // ABBA pairs (round i of the floor with round i of serve). Rounds have equal sizes: throughput = time over time.
+  const ratioInterval = pairedInterval(rounds, (ix) => {
+    const time = (rates: number[]): number => ix.reduce((a, i) => a + 1 / (rates[i] as number), 0);
+    return time(f.perRound) / time(s.perRound);
+  });
+  const p99Interval = pairedInterval(rounds, (ix) => percentile(ix.flatMap((i) => s.roundLatencies[i] as number[]), 99) / percentile(ix.flatMap((i) => f.roundLatencies[i] as number[]), 99));
+  return {
+    rawPerS,
+    servePerS,
+    ratio: servePerS / rawPerS,
+    ratioInterval,
+    raw50: percentile(fl, 50),
+    raw99,
+    p50: percentile(sl, 50),
+    p99,
+    p99Ratio: p99 / raw99,
+    p99Interval,
+    rawRounds: f.perRound,
+    serveRounds: s.perRound,
+    serveCpuMs,
+  };
+}
+
 async function main(): Promise<void> {
   if (!(N > 0 && C > 0 && ROUNDS > 0 && N % ROUNDS === 0)) throw new Error(`BENCH_N (${N}) must be a positive multiple of BENCH_ROUNDS (${ROUNDS}), BENCH_CONCURRENCY (${C}) positive`);
+  if (!(Number.isInteger(REPEATS) && REPEATS >= 1)) throw new Error(`BENCH_REPEATS (${process.env['BENCH_REPEATS']}) must be a whole number >= 1`);
   const dir = mkdtempSync(join(tmpdir(), 'joinery-bench-serve-'));
   const work = mkdtempSync(join(tmpdir(), 'joinery-bench-serve-work-'));
   const profileDir = resolve(process.env['BENCH_PROFILE_DIR'] ?? join(tmpdir(), 'joinery-bench-profiles'));
@@ -244,16 +308,19 @@ async function main(): Promise<void> {
     const selector: Record<Kind, string> = { raw: `${RAW_LABEL}=true`, serve: `joinery.dev/managed=true,joinery.dev/profile=${PROFILE_NAME}` };
     const request: Record<Kind, (name: string) => Promise<void>> = { raw, serve };
 
-    const results: Record<Kind, { wallMs: number; perRound: number[]; roundLatencies: number[][] }> = {
-      raw: { wallMs: 0, perRound: [], roundLatencies: [] },
-      serve: { wallMs: 0, perRound: [], roundLatencies: [] },
-    };
+    type Rounds = Record<Kind, { wallMs: number; perRound: number[]; roundLatencies: number[][] }>;
+    const emptyRounds = (): Rounds => ({ raw: { wallMs: 0, perRound: [], roundLatencies: [] }, serve: { wallMs: 0, perRound: [], roundLatencies: [] } });
+    /** The rounds of the repetition being measured. */
+    let results = emptyRounds();
+    /** Wall time of each kind over all repetitions (for the CPU figures). */
+    const wallMs: Record<Kind, number> = { raw: 0, serve: 0 };
     const windows: { kind: Kind; startUs: string; endUs: string }[] = [];
     const clusterInfoReadings: number[] = [];
     // CPU used during the measured phases, per process: where the 2 cores go in each kind of burst.
     const tickMs = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
     const procs: Record<string, number> = { 'joinery serve': pid, ...tb.pids };
     const cpu: Record<Kind, Record<string, number>> = { raw: {}, serve: {} };
+    let serveCpuMs = 0;
     const cpuNow = (): Record<string, number> => {
       const out: Record<string, number> = Object.fromEntries(Object.entries(procs).map(([name, p]) => [name, cpuMsOf(p, tickMs)]));
       const self = process.cpuUsage();
@@ -276,7 +343,9 @@ async function main(): Promise<void> {
       results[kind].wallMs += r.wallMs;
       results[kind].perRound.push(rps);
       results[kind].roundLatencies.push(r.latencies);
+      wallMs[kind] += r.wallMs;
       for (const name of Object.keys(c1)) cpu[kind][name] = (cpu[kind][name] ?? 0) + ((c1[name] as number) - (c0[name] as number));
+      if (kind === 'serve') serveCpuMs += (c1['joinery serve'] as number) - (c0['joinery serve'] as number);
       windows.push({ kind, startUs: String(t0 / 1000n), endUs: String(t1 / 1000n) });
       if (kind === 'serve') {
         // With the service's tokens still there, and a second for kube-controller-manager's bootstrapsigner
@@ -297,45 +366,60 @@ async function main(): Promise<void> {
     const i1 = cpuNow();
     const idlePerSec: Record<string, number> = Object.fromEntries(Object.keys(i1).map((name) => [name, (((i1[name] as number) - (i0[name] as number)) * 1000) / IDLE_MS]));
     const per = N / ROUNDS;
-    for (let r = 0; r < ROUNDS; r++) {
-      const order: Kind[] = r % 2 === 0 ? ['raw', 'serve'] : ['serve', 'raw'];
-      for (const kind of order) await phase(kind, `r${r + 1}`, per, true);
+    const span = (i: [number, number]): string => `${i[0].toFixed(2)}-${i[1].toFixed(2)}`;
+    const reps: Repetition[] = [];
+    const repLines: string[] = [];
+    for (let rep = 1; rep <= REPEATS; rep++) {
+      results = emptyRounds();
+      const cpuBefore = serveCpuMs;
+      for (let r = 0; r < ROUNDS; r++) {
+        const order: Kind[] = r % 2 === 0 ? ['raw', 'serve'] : ['serve', 'raw'];
+        for (const kind of order) await phase(kind, `${REPEATS > 1 ? `x${rep}-` : ''}r${r + 1}`, per, true);
+      }
+      const one = repetitionFigures(results, N, (serveCpuMs - cpuBefore) / N);
+      reps.push(one);
+      if (REPEATS > 1) {
+        repLines.push(
+          `  repetition ${rep}: raw ${one.rawPerS.toFixed(0)}/s (p50 ${one.raw50.toFixed(1)}, p99 ${one.raw99.toFixed(1)} ms), serve ${one.servePerS.toFixed(0)}/s (p50 ${one.p50.toFixed(1)}, p99 ${one.p99.toFixed(1)} ms); ` +
+            `throughput ratio ${one.ratio.toFixed(2)} (${span(one.ratioInterval)}), p99 ${one.p99Ratio.toFixed(2)}x (${span(one.p99Interval)}x); serve ${one.serveCpuMs.toFixed(2)} ms CPU/request`,
+        );
+      }
     }
     const loadAfter = load();
     // The largest size seen after a serve phase (its tokens still there): any growth shows.
     const clusterInfoAfter = Math.max(...clusterInfoReadings, await clusterInfoBytes(kc));
     const mem = memoryOf(pid);
 
-    const s = results.serve;
-    const f = results.raw;
-    const thr = { raw: (N * 1000) / f.wallMs, serve: (N * 1000) / s.wallMs };
-    const fl = f.roundLatencies.flat();
-    const sl = s.roundLatencies.flat();
-    const p = { raw50: percentile(fl, 50), raw99: percentile(fl, 99), p50: percentile(sl, 50), p99: percentile(sl, 99) };
-    const ratio = thr.serve / thr.raw;
-    // How far the machine's drift alone moves these figures: 95% intervals over the rounds, drawn again in their
-    // ABBA pairs (round i of the floor with round i of serve). Rounds have equal sizes: throughput = time over time.
-    const ratioInterval = pairedInterval(ROUNDS, (ix) => {
-      const time = (rates: number[]): number => ix.reduce((a, i) => a + 1 / (rates[i] as number), 0);
-      return time(f.perRound) / time(s.perRound);
-    });
-    const p99Interval = pairedInterval(ROUNDS, (ix) => percentile(ix.flatMap((i) => s.roundLatencies[i] as number[]), 99) / percentile(ix.flatMap((i) => f.roundLatencies[i] as number[]), 99));
-    const span = (i: [number, number]): string => `${i[0].toFixed(2)}-${i[1].toFixed(2)}`;
-    console.log(`Kubernetes ${tb.version}, ${N} requests each at concurrency ${C}, ${ROUNDS} alternating rounds of ${per} (ABBA), after ${WARMUP} warm-up requests each; ${PIN ? 'serve on CPU 1, the control plane and the load generator on CPU 0 (BENCH_PIN=0: shared)' : 'all processes on all cores'}; serve over ${TLS ? 'TLS' : 'plain HTTP (BENCH_TLS=0)'}; load ${loadBefore} -> ${loadAfter}`);
-    console.log(`  raw Secret creates (floor)   ${thr.raw.toFixed(0)}/s   p50 ${p.raw50.toFixed(1)} ms   p99 ${p.raw99.toFixed(1)} ms   (rounds: ${f.perRound.map((x) => x.toFixed(0)).join(', ')}/s; ${retries} client retries)`);
-    console.log(`  POST /v1/machines (serve)    ${thr.serve.toFixed(0)}/s   p50 ${p.p50.toFixed(1)} ms   p99 ${p.p99.toFixed(1)} ms   (rounds: ${s.perRound.map((x) => x.toFixed(0)).join(', ')}/s)`);
-    console.log(`  throughput ratio ${ratio.toFixed(2)} (goal >= 0.9; 95% interval over the rounds ${span(ratioInterval)})   p50 ${(p.p50 / p.raw50).toFixed(2)}x   p99 ${(p.p99 / p.raw99).toFixed(2)}x (goal <= 1.2x; ${span(p99Interval)}x)`);
-    const perReq = (kind: Kind): Record<string, number> => Object.fromEntries(Object.entries(cpu[kind]).map(([name, ms]) => [name, Number((ms / N).toFixed(2))]));
+    const mid = (pick: (r: Repetition) => number): number => median(reps.map(pick));
+    const ratio = mid((r) => r.ratio);
+    const p99Ratio = mid((r) => r.p99Ratio);
+    const p = { raw50: mid((r) => r.raw50), raw99: mid((r) => r.raw99), p50: mid((r) => r.p50), p99: mid((r) => r.p99) };
+    const thr = { raw: mid((r) => r.rawPerS), serve: mid((r) => r.servePerS) };
+    const only = reps[0] as Repetition;
+    const total = N * REPEATS;
+    const of = REPEATS > 1 ? `, the median of ${REPEATS} repetitions` : '';
+    console.log(`Kubernetes ${tb.version}, ${REPEATS > 1 ? `${REPEATS} repetitions of ` : ''}${N} requests each at concurrency ${C}, ${ROUNDS} alternating rounds of ${per} (ABBA)${REPEATS > 1 ? ' in each' : ''}, after ${WARMUP} warm-up requests each; ${PIN ? 'serve on CPU 1, the control plane and the load generator on CPU 0 (BENCH_PIN=0: shared)' : 'all processes on all cores'}; serve over ${TLS ? 'TLS' : 'plain HTTP (BENCH_TLS=0)'}; load ${loadBefore} -> ${loadAfter}`);
+    for (const line of repLines) console.log(line);
+    if (REPEATS === 1) {
+      console.log(`  raw Secret creates (floor)   ${thr.raw.toFixed(0)}/s   p50 ${p.raw50.toFixed(1)} ms   p99 ${p.raw99.toFixed(1)} ms   (rounds: ${only.rawRounds.map((x) => x.toFixed(0)).join(', ')}/s; ${retries} client retries)`);
+      console.log(`  POST /v1/machines (serve)    ${thr.serve.toFixed(0)}/s   p50 ${p.p50.toFixed(1)} ms   p99 ${p.p99.toFixed(1)} ms   (rounds: ${only.serveRounds.map((x) => x.toFixed(0)).join(', ')}/s)`);
+      console.log(`  throughput ratio ${ratio.toFixed(2)} (goal >= 0.9; 95% interval over the rounds ${span(only.ratioInterval)})   p50 ${(p.p50 / p.raw50).toFixed(2)}x   p99 ${p99Ratio.toFixed(2)}x (goal <= 1.2x; ${span(only.p99Interval)}x)`);
+    } else {
+      const list = (pick: (r: Repetition) => number): string => reps.map((r) => pick(r).toFixed(2)).join(', ');
+      console.log(`  raw Secret creates (floor)   ${thr.raw.toFixed(0)}/s   p50 ${p.raw50.toFixed(1)} ms   p99 ${p.raw99.toFixed(1)} ms   (medians of the repetitions; ${retries} client retries)`);
+      console.log(`  POST /v1/machines (serve)    ${thr.serve.toFixed(0)}/s   p50 ${p.p50.toFixed(1)} ms   p99 ${p.p99.toFixed(1)} ms   (medians of the repetitions)`);
+      console.log(`  throughput ratio ${ratio.toFixed(2)}${of} (goal >= 0.9; each: ${list((r) => r.ratio)})   p50 ${(p.p50 / p.raw50).toFixed(2)}x   p99 ${p99Ratio.toFixed(2)}x${of} (goal <= 1.2x; each: ${list((r) => r.p99Ratio)})`);
+    }
+    const perReq = (kind: Kind): Record<string, number> => Object.fromEntries(Object.entries(cpu[kind]).map(([name, ms]) => [name, Number((ms / total).toFixed(2))]));
     const cpuLine = (kind: Kind): string => {
-      const total = Object.values(cpu[kind]).reduce((a, b) => a + b, 0);
-      const wall = results[kind].wallMs;
-      return `${(total / N).toFixed(2)} ms/request (${Object.entries(cpu[kind]).map(([name, ms]) => `${name} ${(ms / N).toFixed(2)}`).join(', ')}); ${(total / wall).toFixed(2)} of ${os.cpus().length} cores busy`;
+      const sum = Object.values(cpu[kind]).reduce((a, b) => a + b, 0);
+      return `${(sum / total).toFixed(2)} ms/request (${Object.entries(cpu[kind]).map(([name, ms]) => `${name} ${(ms / total).toFixed(2)}`).join(', ')}); ${(sum / wallMs[kind]).toFixed(2)} of ${os.cpus().length} cores busy`;
     };
     const cpuTotal = (kind: Kind): number => Object.values(cpu[kind]).reduce((a, b) => a + b, 0);
     const cpuRatio = cpuTotal('raw') / cpuTotal('serve');
     const idleTotal = Object.values(idlePerSec).reduce((a, b) => a + b, 0);
     /** CPU per request without the background CPU of the phase's wall time. */
-    const cpuNet = (kind: Kind): number => (cpuTotal(kind) - (idleTotal * results[kind].wallMs) / 1000) / N;
+    const cpuNet = (kind: Kind): number => (cpuTotal(kind) - (idleTotal * wallMs[kind]) / 1000) / total;
     const cpuNetRatio = cpuNet('raw') / cpuNet('serve');
     console.log(`  CPU, raw:   ${cpuLine('raw')}`);
     console.log(`  CPU, serve: ${cpuLine('serve')}`);
@@ -350,32 +434,53 @@ async function main(): Promise<void> {
       writeFileSync(join(cpuProfDir, 'windows.json'), JSON.stringify(windows, null, 2));
       console.log(`  CPU profile of serve (the whole process; the serve phases' windows in windows.json, µs of CLOCK_MONOTONIC): ${profileFiles.join(' ')}`);
     }
+    const r3 = (x: number): number => Number(x.toFixed(3));
+    const r1 = (x: number): number => Number(x.toFixed(1));
+    const interval = (i: [number, number]): number[] => i.map(r3);
     console.log(
       JSON.stringify({
-        throughput_ratio: Number(ratio.toFixed(3)),
-        throughput_ratio_ci95: ratioInterval.map((x) => Number(x.toFixed(3))),
-        p99_ratio: Number((p.p99 / p.raw99).toFixed(3)),
-        p99_ratio_ci95: p99Interval.map((x) => Number(x.toFixed(3))),
-        p50_ms: Number(p.p50.toFixed(1)),
-        p99_ms: Number(p.p99.toFixed(1)),
-        raw_p50_ms: Number(p.raw50.toFixed(1)),
-        raw_p99_ms: Number(p.raw99.toFixed(1)),
-        peak_rss_mb: Number(mem.hwmMb.toFixed(1)),
+        throughput_ratio: r3(ratio),
+        ...(REPEATS === 1 ? { throughput_ratio_ci95: interval(only.ratioInterval) } : {}),
+        p99_ratio: r3(p99Ratio),
+        ...(REPEATS === 1 ? { p99_ratio_ci95: interval(only.p99Interval) } : {}),
+        p50_ms: r1(p.p50),
+        p99_ms: r1(p.p99),
+        raw_p50_ms: r1(p.raw50),
+        raw_p99_ms: r1(p.raw99),
+        peak_rss_mb: r1(mem.hwmMb),
         cluster_info_bytes_before: clusterInfoBefore,
         cluster_info_bytes_after: clusterInfoAfter,
         version: tb.version,
         n: N,
         concurrency: C,
         rounds: ROUNDS,
+        repeats: REPEATS,
         pinned: PIN,
         tls: TLS,
         raw_per_s: Math.round(thr.raw),
         serve_per_s: Math.round(thr.serve),
         raw_retries: retries,
-        cpu_ratio: Number(cpuRatio.toFixed(3)),
-        cpu_net_ratio: Number(cpuNetRatio.toFixed(3)),
-        serve_cpu_ms_per_request: Number(((cpu.serve['joinery serve'] ?? NaN) / N).toFixed(2)),
+        cpu_ratio: r3(cpuRatio),
+        cpu_net_ratio: r3(cpuNetRatio),
+        serve_cpu_ms_per_request: Number(((cpu.serve['joinery serve'] ?? NaN) / total).toFixed(2)),
         cpu_ms_per_request: { raw: perReq('raw'), serve: perReq('serve') },
+        ...(REPEATS > 1
+          ? {
+              repetitions: reps.map((r) => ({
+                throughput_ratio: r3(r.ratio),
+                throughput_ratio_ci95: interval(r.ratioInterval),
+                p99_ratio: r3(r.p99Ratio),
+                p99_ratio_ci95: interval(r.p99Interval),
+                raw_per_s: Math.round(r.rawPerS),
+                serve_per_s: Math.round(r.servePerS),
+                p50_ms: r1(r.p50),
+                p99_ms: r1(r.p99),
+                raw_p50_ms: r1(r.raw50),
+                raw_p99_ms: r1(r.raw99),
+                serve_cpu_ms_per_request: Number(r.serveCpuMs.toFixed(2)),
+              })),
+            }
+          : {}),
         load: `${loadBefore} -> ${loadAfter}`,
         ...(PROFILE ? { profile: profileFiles[0] } : {}),
       }),
