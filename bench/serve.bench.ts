@@ -320,7 +320,6 @@ async function main(): Promise<void> {
     const tickMs = 1000 / Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
     const procs: Record<string, number> = { 'joinery serve': pid, ...tb.pids };
     const cpu: Record<Kind, Record<string, number>> = { raw: {}, serve: {} };
-    let serveCpuMs = 0;
     const cpuNow = (): Record<string, number> => {
       const out: Record<string, number> = Object.fromEntries(Object.entries(procs).map(([name, p]) => [name, cpuMsOf(p, tickMs)]));
       const self = process.cpuUsage();
@@ -345,7 +344,6 @@ async function main(): Promise<void> {
       results[kind].roundLatencies.push(r.latencies);
       wallMs[kind] += r.wallMs;
       for (const name of Object.keys(c1)) cpu[kind][name] = (cpu[kind][name] ?? 0) + ((c1[name] as number) - (c0[name] as number));
-      if (kind === 'serve') serveCpuMs += (c1['joinery serve'] as number) - (c0['joinery serve'] as number);
       windows.push({ kind, startUs: String(t0 / 1000n), endUs: String(t1 / 1000n) });
       if (kind === 'serve') {
         // With the service's tokens still there, and a second for kube-controller-manager's bootstrapsigner
@@ -367,16 +365,18 @@ async function main(): Promise<void> {
     const idlePerSec: Record<string, number> = Object.fromEntries(Object.keys(i1).map((name) => [name, (((i1[name] as number) - (i0[name] as number)) * 1000) / IDLE_MS]));
     const per = N / ROUNDS;
     const span = (i: [number, number]): string => `${i[0].toFixed(2)}-${i[1].toFixed(2)}`;
+    /** serve's CPU time in the measured serve phases so far (ms). */
+    const serveCpu = (): number => cpu.serve['joinery serve'] ?? 0;
     const reps: Repetition[] = [];
     const repLines: string[] = [];
     for (let rep = 1; rep <= REPEATS; rep++) {
       results = emptyRounds();
-      const cpuBefore = serveCpuMs;
+      const cpuBefore = serveCpu();
       for (let r = 0; r < ROUNDS; r++) {
         const order: Kind[] = r % 2 === 0 ? ['raw', 'serve'] : ['serve', 'raw'];
         for (const kind of order) await phase(kind, `${REPEATS > 1 ? `x${rep}-` : ''}r${r + 1}`, per, true);
       }
-      const one = repetitionFigures(results, N, (serveCpuMs - cpuBefore) / N);
+      const one = repetitionFigures(results, N, (serveCpu() - cpuBefore) / N);
       reps.push(one);
       if (REPEATS > 1) {
         repLines.push(
