@@ -60,17 +60,44 @@ export function defaultTestbedDir(): string {
   return join(tmpdir(), `joinery-testbed-${uid}`);
 }
 
-/** A free TCP port on 127.0.0.1 (free when asked; the caller binds it soon after). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+/** Ports freePort has handed out in this process: never twice, since a port is free until its process binds it. */
+const handedOut = new Set<number>();
+
+/** The lowest port of Linux's ephemeral range, from which outgoing connections take their source ports. */
+export function ephemeralPortLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > 4096) return low;
+  } catch {
+    // not Linux: its default
+  }
+  return 32768;
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((res) => {
     const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => res(port));
-    });
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
   });
+}
+
+/**
+ * A free loopback port for a process that binds it later, chosen below the ephemeral range. A port from
+ * listen(0) is one the kernel may give the next outgoing connection as its source port before etcd,
+ * kube-apiserver or kube-controller-manager binds it (a testbed's start makes hundreds of connections), and
+ * that process then fails with "address already in use"; below the range only a listener can take it.
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralPortLow() - 1;
+  const low = Math.max(1024, high - 16_000);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (handedOut.has(port) || !(await canListen(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new JoineryError('TESTBED_NO_PORT', `no free loopback port between ${low} and ${high} after 200 tries`, 'stop what listens on 127.0.0.1 in that range, or widen it (net.ipv4.ip_local_port_range)', { family: 'io' });
 }
 
 function sleep(ms: number): Promise<void> {

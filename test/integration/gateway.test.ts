@@ -8,7 +8,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { adminClient, requireTestbed } from '../support/testbed.js';
 import { Informer, KubeClient, kubeconfigCredentials, serverVersion, clusterFacts, createTokenSecret, deleteTokenSecret, getTokenSecret, type ConfigMap } from '../../src/cluster/index.js';
 import { bootstrapToken, tokenSecret } from '../../src/token/index.js';
-import type { TestbedState } from '../../src/testbed/index.js';
+import { freePort, type TestbedState } from '../../src/testbed/index.js';
 
 let tb: TestbedState;
 let admin: KubeClient;
@@ -18,16 +18,6 @@ before(() => {
   admin = adminClient(tb);
 });
 after(() => admin?.close());
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
 
 /** A TCP forwarder to the API server on `port`, started on demand (so that connections are first refused). */
 function forwarder(port: number, target: number): { start: () => Promise<void>; stop: () => Promise<void> } {
