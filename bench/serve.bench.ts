@@ -93,6 +93,8 @@ const PROFILE_NAME = 'worker';
 const SECRETS = `/api/v1/namespaces/${KUBE_SYSTEM}/secrets`;
 
 type Kind = 'raw' | 'serve';
+/** One repetition's measured rounds of each kind. */
+type Rounds = Record<Kind, { wallMs: number; perRound: number[]; roundLatencies: number[][] }>;
 
 /** The first few errors of a phase, readable (a JoineryError's code and message, an HTTP status and body). */
 function describeErrors(kind: string, errors: unknown[]): string {
@@ -157,7 +159,7 @@ interface Repetition {
   serveCpuMs: number;
 }
 
-function repetitionFigures(results: Record<Kind, { wallMs: number; perRound: number[]; roundLatencies: number[][] }>, n: number, serveCpuMs: number): Repetition {
+function repetitionFigures(results: Rounds, n: number, serveCpuMs: number): Repetition {
   const s = results.serve;
   const f = results.raw;
   const rounds = f.perRound.length;
@@ -308,12 +310,12 @@ async function main(): Promise<void> {
     const selector: Record<Kind, string> = { raw: `${RAW_LABEL}=true`, serve: `joinery.dev/managed=true,joinery.dev/profile=${PROFILE_NAME}` };
     const request: Record<Kind, (name: string) => Promise<void>> = { raw, serve };
 
-    type Rounds = Record<Kind, { wallMs: number; perRound: number[]; roundLatencies: number[][] }>;
     const emptyRounds = (): Rounds => ({ raw: { wallMs: 0, perRound: [], roundLatencies: [] }, serve: { wallMs: 0, perRound: [], roundLatencies: [] } });
-    /** The rounds of the repetition being measured. */
+    /** The rounds of each repetition; the last is the one being measured. */
+    const measured: Rounds[] = [];
     let results = emptyRounds();
     /** Wall time of each kind over all repetitions (for the CPU figures). */
-    const wallMs: Record<Kind, number> = { raw: 0, serve: 0 };
+    const wallMs = (kind: Kind): number => measured.reduce((a, r) => a + r[kind].wallMs, 0);
     const windows: { kind: Kind; startUs: string; endUs: string }[] = [];
     const clusterInfoReadings: number[] = [];
     // CPU used during the measured phases, per process: where the 2 cores go in each kind of burst.
@@ -342,7 +344,6 @@ async function main(): Promise<void> {
       results[kind].wallMs += r.wallMs;
       results[kind].perRound.push(rps);
       results[kind].roundLatencies.push(r.latencies);
-      wallMs[kind] += r.wallMs;
       for (const name of Object.keys(c1)) cpu[kind][name] = (cpu[kind][name] ?? 0) + ((c1[name] as number) - (c0[name] as number));
       windows.push({ kind, startUs: String(t0 / 1000n), endUs: String(t1 / 1000n) });
       if (kind === 'serve') {
@@ -371,6 +372,7 @@ async function main(): Promise<void> {
     const repLines: string[] = [];
     for (let rep = 1; rep <= REPEATS; rep++) {
       results = emptyRounds();
+      measured.push(results);
       const cpuBefore = serveCpu();
       for (let r = 0; r < ROUNDS; r++) {
         const order: Kind[] = r % 2 === 0 ? ['raw', 'serve'] : ['serve', 'raw'];
@@ -413,13 +415,13 @@ async function main(): Promise<void> {
     const perReq = (kind: Kind): Record<string, number> => Object.fromEntries(Object.entries(cpu[kind]).map(([name, ms]) => [name, Number((ms / total).toFixed(2))]));
     const cpuLine = (kind: Kind): string => {
       const sum = Object.values(cpu[kind]).reduce((a, b) => a + b, 0);
-      return `${(sum / total).toFixed(2)} ms/request (${Object.entries(cpu[kind]).map(([name, ms]) => `${name} ${(ms / total).toFixed(2)}`).join(', ')}); ${(sum / wallMs[kind]).toFixed(2)} of ${os.cpus().length} cores busy`;
+      return `${(sum / total).toFixed(2)} ms/request (${Object.entries(cpu[kind]).map(([name, ms]) => `${name} ${(ms / total).toFixed(2)}`).join(', ')}); ${(sum / wallMs(kind)).toFixed(2)} of ${os.cpus().length} cores busy`;
     };
     const cpuTotal = (kind: Kind): number => Object.values(cpu[kind]).reduce((a, b) => a + b, 0);
     const cpuRatio = cpuTotal('raw') / cpuTotal('serve');
     const idleTotal = Object.values(idlePerSec).reduce((a, b) => a + b, 0);
     /** CPU per request without the background CPU of the phase's wall time. */
-    const cpuNet = (kind: Kind): number => (cpuTotal(kind) - (idleTotal * wallMs[kind]) / 1000) / total;
+    const cpuNet = (kind: Kind): number => (cpuTotal(kind) - (idleTotal * wallMs(kind)) / 1000) / total;
     const cpuNetRatio = cpuNet('raw') / cpuNet('serve');
     console.log(`  CPU, raw:   ${cpuLine('raw')}`);
     console.log(`  CPU, serve: ${cpuLine('serve')}`);

@@ -186,7 +186,7 @@ function serialHex(random: RandomBytes): string {
 }
 
 /** Go's pem.Encode: 64 base64 characters per line, a final newline. */
-function pemEncode(type: string, der: Uint8Array): string {
+export function pemEncode(type: string, der: Uint8Array): string {
   const b64 = Buffer.from(der).toString('base64');
   const lines = b64.match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${type}-----\n${lines.join('\n')}\n-----END ${type}-----\n`;

@@ -1,8 +1,8 @@
 /**
  * `npm run bench:serve` (issue 6 §4) still runs: a short run (2 repetitions of 40 requests of each kind in 4
  * ABBA rounds, on its own testbed of the shared testbed's Kubernetes version, processes not pinned) must exit 0
- * and end with the one JSON object the issue names, its headline figures the medians of the repetitions. Not a measurement: the figures of a run
- * this short say nothing about the goals.
+ * and end with the one JSON object the issue names, its headline figures the medians of the repetitions. Not a
+ * measurement: the figures of a run this short say nothing about the goals.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

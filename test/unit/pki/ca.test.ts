@@ -17,6 +17,7 @@ import {
   clusterCaFiles,
   generateClusterCas,
   loadClusterCas,
+  pemEncode,
   type CaKeyAlgorithm,
   type CertificateAuthority,
   type ClusterCaFileName,
@@ -405,7 +406,7 @@ test('property: loadClusterCas returns CAs or throws JoineryError on arbitrary a
 function editedCertificate(der: Buffer, offset: number, bytes: number[]): string {
   const edited = Buffer.from(der);
   edited.set(bytes, offset);
-  return `-----BEGIN CERTIFICATE-----\n${edited.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+  return pemEncode('CERTIFICATE', edited);
 }
 
 test('loadClusterCas: a certificate OpenSSL reads but whose extensions or key are broken is CA_CERT_INVALID', async () => {
