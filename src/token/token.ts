@@ -112,12 +112,13 @@ export function redactToken(text: unknown): string {
 }
 
 /**
- * Replaces every whole token inside `text` by its redacted form, every word of 32 or more hex digits
- * (the shape of a certificate key, 64 hex digits) and every occurrence of the given secrets by
- * `<redacted>`, so that a value can be quoted in an error message.
+ * Replaces every whole token inside `text` by its redacted form, every run of 32 or more hex digits
+ * (the shape of a certificate key or an API key's SHA-256, 64 hex digits), also when letters touch it
+ * (`*alias<key>`, `!tag<key>`: an alias or tag glued to the value after it by an edit), and every
+ * occurrence of the given secrets by `<redacted>`, so that a value can be quoted in an error message.
  */
 export function scrubSecrets(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(/([a-z0-9]{6})\.[a-z0-9]{16}/g, '$1.<redacted>').replace(/\b[0-9a-fA-F]{32,}\b/g, '<redacted>');
+  let out = text.replace(/([a-z0-9]{6})\.[a-z0-9]{16}/g, '$1.<redacted>').replace(/[0-9a-fA-F]{32,}/g, '<redacted>');
   for (const s of secrets) if (s.length >= 8) out = out.split(s).join('<redacted>');
   return out;
 }

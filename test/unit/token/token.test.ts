@@ -91,11 +91,14 @@ test('scrubSecrets removes tokens and known secrets from text', () => {
   assert.equal(scrubSecrets(`x${SECRET}y`, [SECRET]), 'x<redacted>y');
 });
 
-test('scrubSecrets also removes words of 32 or more hex digits (certificate keys), not shorter ones', () => {
+test('scrubSecrets also removes runs of 32 or more hex digits (certificate keys), not shorter ones', () => {
   const key = 'e6a2eb8581237ab72a4f494f30285ec12a9694d750b9785706a83bfcbbbd2204';
   assert.equal(scrubSecrets(`key ${key}.`), 'key <redacted>.');
   assert.equal(scrubSecrets(`key ${key.toUpperCase()}`), 'key <redacted>');
   assert.equal(scrubSecrets('sha256:deadbeef and 0123456789abcdef0123456789abcde'), 'sha256:deadbeef and 0123456789abcdef0123456789abcde');
+  // Glued to the letters before it (a YAML alias or tag written against the value: found by the config fuzz).
+  assert.equal(scrubSecrets(`the alias *undefined${key} has no anchor`), 'the alias *undefin<redacted> has no anchor');
+  assert.equal(scrubSecrets(`the YAML tag "!x${key}"`), 'the YAML tag "!x<redacted>"');
 });
 
 test('validateTokenGroup checks one group, with or without a path', () => {
