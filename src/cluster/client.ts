@@ -10,6 +10,9 @@ import type { IncomingMessage } from 'node:http';
 import { JoineryError } from '../errors/index.js';
 import { impersonationHeaders, type ClusterCredentials } from './credentials.js';
 
+/** protobuf.ts and its wire reader, loaded by the first protobuf watch (only `serve` watches; the CLI's start-up is a measured goal). */
+type Protobuf = typeof import('./protobuf.js');
+
 /** What a request does, in RBAC's words, so that a refusal can name what the credentials lack. */
 export interface Action {
   verb: 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
@@ -60,6 +63,18 @@ function describe(a: Action): string {
   const name = a.name === undefined ? '' : ` "${a.name}"`;
   const ns = a.namespace === undefined ? ' (cluster-wide)' : ` in namespace "${a.namespace}"`;
   return `${a.verb} ${res}${name}${ns}`;
+}
+
+/** An error answer's body as JSON text: a protobuf Status (the answer to a protobuf watch) is decoded. */
+function statusBody(contentType: string | undefined, body: Buffer, pb: Protobuf | undefined): string {
+  if (pb !== undefined && contentType?.startsWith('application/vnd.kubernetes.protobuf') === true) {
+    try {
+      return JSON.stringify(pb.decodeObject(body));
+    } catch {
+      return '';
+    }
+  }
+  return body.toString('utf8');
 }
 
 function sleep(ms: number): Promise<void> {
@@ -138,13 +153,22 @@ export class KubeClient {
   }
 
   /**
-   * A watch stream (`?watch=1`): calls `onEvent` with each JSON line as it arrives, and resolves when the
+   * A watch stream (`?watch=1`): calls `onEvent` with each event as it arrives, and resolves when the
    * server ends the stream (its timeoutSeconds) or `signal` aborts it. A non-2xx answer is thrown as a
    * typed error; a broken connection as CLUSTER_UNREACHABLE. No retries here: the informer re-lists.
+   * `protobuf`: ask for the protobuf stream (Secrets only, see protobuf.ts); the events are decoded to the
+   * JSON shape. A server that answers in JSON anyway is read as JSON; a frame that cannot be decoded ends
+   * the watch with WATCH_UNDECODABLE. Resolves with the encoding the server used.
    */
-  watch(path: string, query: Record<string, string>, action: Action, onEvent: (event: unknown) => void, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolvePromise, reject) => {
+  async watch(path: string, query: Record<string, string>, action: Action, onEvent: (event: unknown) => void, signal?: AbortSignal, protobuf = false): Promise<'protobuf' | 'json'> {
+    const pb = protobuf ? await import('./protobuf.js') : undefined;
+    return this.stream(path, query, action, onEvent, signal, pb);
+  }
+
+  private stream(path: string, query: Record<string, string>, action: Action, onEvent: (event: unknown) => void, signal: AbortSignal | undefined, pb: Protobuf | undefined): Promise<'protobuf' | 'json'> {
+    return new Promise((resolveWith, reject) => {
       const headers = this.headers();
+      if (pb !== undefined) headers['accept'] = `${pb.PROTOBUF_WATCH}, application/json`;
       const req = httpsRequest(
         {
           protocol: 'https:',
@@ -161,8 +185,31 @@ export class KubeClient {
           if (status < 200 || status >= 300) {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => reject(this.statusError({ status, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }, action, 1)));
+            res.on('end', () => reject(this.statusError({ status, headers: res.headers, body: statusBody(res.headers['content-type'], Buffer.concat(chunks), pb) }, action, 1)));
             res.on('error', (err) => reject(this.networkError(err as NodeJS.ErrnoException, action, 1)));
+            return;
+          }
+          const encoding = pb !== undefined && (res.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf') ? 'protobuf' : 'json';
+          res.on('end', () => resolveWith(encoding));
+          res.on('error', (err) => (signal?.aborted === true ? resolveWith(encoding) : reject(this.networkError(err as NodeJS.ErrnoException, action, 1))));
+          /** Runs a step of reading the stream; its error (an undecodable frame, a handler's error) ends the watch. */
+          const step = (run: () => void): boolean => {
+            try {
+              run();
+              return true;
+            } catch (err) {
+              reject(err);
+              req.destroy();
+              return false;
+            }
+          };
+          if (encoding === 'protobuf' && pb !== undefined) {
+            const reader = new pb.FrameReader();
+            res.on('data', (chunk: Buffer) => {
+              let frames: Uint8Array[] = [];
+              if (!step(() => (frames = reader.push(chunk)))) return;
+              for (const frame of frames) if (!step(() => onEvent(pb.decodeWatchEvent(frame)))) return;
+            });
             return;
           }
           let pending = '';
@@ -173,22 +220,12 @@ export class KubeClient {
             while ((nl = pending.indexOf('\n')) >= 0) {
               const line = pending.slice(0, nl).trim();
               pending = pending.slice(nl + 1);
-              if (line === '') continue;
-              try {
-                onEvent(JSON.parse(line));
-              } catch (err) {
-                // A handler's error (or unparsable JSON) ends the watch with that error.
-                reject(err);
-                req.destroy();
-                return;
-              }
+              if (line !== '' && !step(() => onEvent(JSON.parse(line)))) return;
             }
           });
-          res.on('end', () => resolvePromise());
-          res.on('error', (err) => (signal?.aborted === true ? resolvePromise() : reject(this.networkError(err as NodeJS.ErrnoException, action, 1))));
         },
       );
-      req.on('error', (err) => (signal?.aborted === true ? resolvePromise() : reject(err instanceof JoineryError ? err : this.networkError(err as NodeJS.ErrnoException, action, 1))));
+      req.on('error', (err) => (signal?.aborted === true ? resolveWith(pb !== undefined ? 'protobuf' : 'json') : reject(err instanceof JoineryError ? err : this.networkError(err as NodeJS.ErrnoException, action, 1))));
       req.end();
     });
   }

@@ -32,6 +32,12 @@ export interface InformerOptions<T extends KubeObject> {
   indexBy?: (object: T) => string | undefined;
   /** A failure that the informer recovers from by itself (for logs and /readyz). */
   onError?: (error: JoineryError) => void;
+  /**
+   * Watch in protobuf (Secrets only, see protobuf.ts): kube-apiserver then reuses the encoding it makes
+   * for kube-controller-manager instead of encoding each event in JSON for this watch alone. A frame that
+   * cannot be decoded switches this informer to JSON for good (after reporting it through onError).
+   */
+  protobuf?: boolean;
 }
 
 interface WatchEvent {
@@ -48,6 +54,8 @@ export class Informer<T extends KubeObject> {
   private readonly options: InformerOptions<T>;
   private controller = new AbortController();
   private running = false;
+  /** Whether the watch asks for protobuf (options.protobuf, until a frame cannot be decoded). */
+  private protobuf: boolean;
   private loop: Promise<void> | undefined;
   private syncedOnce: Promise<void>;
   private markSynced: () => void = () => undefined;
@@ -58,6 +66,7 @@ export class Informer<T extends KubeObject> {
 
   constructor(options: InformerOptions<T>) {
     this.options = options;
+    this.protobuf = options.protobuf === true;
     this.syncedOnce = new Promise((resolve) => (this.markSynced = resolve));
   }
 
@@ -153,6 +162,7 @@ export class Informer<T extends KubeObject> {
       } catch (err) {
         if (!this.running) break;
         this.healthy = false;
+        if (err instanceof JoineryError && err.code === 'WATCH_UNDECODABLE') this.protobuf = false;
         if (!(err instanceof Gone)) {
           failures += 1;
           const e =
@@ -233,6 +243,7 @@ export class Informer<T extends KubeObject> {
           }
         },
         this.controller.signal,
+        this.protobuf,
       );
     }
   }

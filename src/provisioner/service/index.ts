@@ -162,6 +162,7 @@ export class Provisioner {
       namespace: KUBE_SYSTEM,
       labelSelector: `${JOINERY_MANAGED_LABEL}=true,${MACHINE_LABEL}`,
       fieldSelector: 'type=bootstrap.kubernetes.io/token',
+      protobuf: true,
       indexBy: (secret) => secret.metadata.labels?.[MACHINE_LABEL],
       onEvent: (type, secret) => {
         if (type !== 'DELETED') this.revokeIfJoined(secret);
