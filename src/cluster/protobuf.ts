@@ -24,7 +24,7 @@ export const PROTOBUF_WATCH = 'application/vnd.kubernetes.protobuf;stream=watch'
 const MAGIC = [0x6b, 0x38, 0x73, 0x00]; // "k8s\0"
 
 /** A frame kube-apiserver sent that this module cannot read (a bug here, or a kind it does not know). */
-export function undecodable(what: string): JoineryError {
+function undecodable(what: string): JoineryError {
   return new JoineryError(
     'WATCH_UNDECODABLE',
     `kube-apiserver sent a protobuf watch frame joinery cannot read: ${what}`,

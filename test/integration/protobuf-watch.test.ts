@@ -41,7 +41,7 @@ describe('protobuf watch', () => {
     const stop = new AbortController();
     const json = admin.watch(SECRETS, query, secretAction('watch'), (e) => events.json.push(e as Event), stop.signal);
     const protobuf = admin.watch(SECRETS, query, secretAction('watch'), (e) => events.protobuf.push(e as Event), stop.signal, true);
-    const token = `bootstrap-token-${run.slice(-6).padStart(6, '0').replace(/[^a-z0-9]/g, '0')}`;
+    const token = `bootstrap-token-${String(process.pid % 1e6).padStart(6, '0')}`;
     try {
       await new Promise((r) => setTimeout(r, 300));
       const created = await admin.request<{ metadata: { name: string; uid: string } }>(SECRETS, {
