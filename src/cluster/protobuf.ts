@@ -33,17 +33,19 @@ function undecodable(what: string): JoineryError {
   );
 }
 
-type Fields = (reader: BinaryReader, field: number, wire: WireType) => boolean;
+/** A message's field readers by field number; a field without one is skipped. */
+type Fields = Record<number, (reader: BinaryReader, wire: WireType) => unknown>;
 
-/** Reads a message (the whole reader, or `length` bytes of it), handing each field to `read`; unknown ones are skipped. */
-function message(reader: BinaryReader, length: number, read: Fields): void {
-  const end = reader.pos + length;
-  if (end > reader.len) throw undecodable('a field runs past the end of its frame');
-  while (reader.pos < end) {
+/** Reads the message `bytes`, handing each field to its reader in `fields`. */
+function message(bytes: Uint8Array, fields: Fields): void {
+  const reader = new BinaryReader(bytes);
+  while (reader.pos < reader.len) {
     const [field, wire] = reader.tag();
-    if (!read(reader, field, wire)) reader.skip(wire, field);
+    const read = fields[field];
+    if (read === undefined) reader.skip(wire, field);
+    else read(reader, wire);
   }
-  if (reader.pos !== end) throw undecodable('a field runs past the end of its message');
+  if (reader.pos !== reader.len) throw undecodable('a field runs past the end of its message');
 }
 
 /** The bytes of a length-delimited field (after checking the wire type). */
@@ -64,15 +66,9 @@ function varint(reader: BinaryReader, wire: WireType): number {
 
 /** A map entry (key 1, value 2) of a map<string, string> or map<string, bytes>. */
 function entry(bytes: Uint8Array): { key: string; value: Uint8Array } {
-  const r = new BinaryReader(bytes);
   let key = '';
   let value: Uint8Array = new Uint8Array(0);
-  message(r, bytes.length, (reader, field, wire) => {
-    if (field === 1) key = text(reader, wire);
-    else if (field === 2) value = delimited(reader, wire);
-    else return false;
-    return true;
-  });
+  message(bytes, { 1: (r, w) => (key = text(r, w)), 2: (r, w) => (value = delimited(r, w)) });
   return { key, value };
 }
 
@@ -100,13 +96,8 @@ function guarded<T>(decode: () => T): T {
 
 /** metav1.Time as JSON has it: RFC 3339 in UTC, to the second. */
 function time(bytes: Uint8Array): string | undefined {
-  const r = new BinaryReader(bytes);
   let seconds = 0;
-  message(r, bytes.length, (reader, field, wire) => {
-    if (field !== 1) return false;
-    seconds = varint(reader, wire);
-    return true;
-  });
+  message(bytes, { 1: (r, w) => (seconds = varint(r, w)) });
   if (seconds === 0) return undefined; // the zero time: JSON has null, i.e. not set
   const ms = seconds * 1000;
   if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) throw undecodable(`a time of ${seconds} seconds`);
@@ -124,29 +115,13 @@ interface OwnerReference {
 
 function ownerReference(bytes: Uint8Array): OwnerReference {
   const o: OwnerReference = { apiVersion: '', kind: '', name: '', uid: '' };
-  message(new BinaryReader(bytes), bytes.length, (reader, field, wire) => {
-    switch (field) {
-      case 1:
-        o.kind = text(reader, wire);
-        return true;
-      case 3:
-        o.name = text(reader, wire);
-        return true;
-      case 4:
-        o.uid = text(reader, wire);
-        return true;
-      case 5:
-        o.apiVersion = text(reader, wire);
-        return true;
-      case 6:
-        o.controller = varint(reader, wire) !== 0;
-        return true;
-      case 7:
-        o.blockOwnerDeletion = varint(reader, wire) !== 0;
-        return true;
-      default:
-        return false;
-    }
+  message(bytes, {
+    1: (r, w) => (o.kind = text(r, w)),
+    3: (r, w) => (o.name = text(r, w)),
+    4: (r, w) => (o.uid = text(r, w)),
+    5: (r, w) => (o.apiVersion = text(r, w)),
+    6: (r, w) => (o.controller = varint(r, w) !== 0),
+    7: (r, w) => (o.blockOwnerDeletion = varint(r, w) !== 0),
   });
   return o;
 }
@@ -177,50 +152,21 @@ function objectMeta(bytes: Uint8Array): DecodedObjectMeta {
     const { key: k, value } = entry(b);
     put((m[key] ??= {}), k, decodeText(value));
   };
-  message(new BinaryReader(bytes), bytes.length, (reader, field, wire) => {
-    switch (field) {
-      case 1:
-        set('name', text(reader, wire));
-        return true;
-      case 2:
-        set('generateName', text(reader, wire));
-        return true;
-      case 3:
-        set('namespace', text(reader, wire));
-        return true;
-      case 5:
-        set('uid', text(reader, wire));
-        return true;
-      case 6:
-        set('resourceVersion', text(reader, wire));
-        return true;
-      case 7:
-        set('generation', varint(reader, wire));
-        return true;
-      case 8:
-        set('creationTimestamp', time(delimited(reader, wire)));
-        return true;
-      case 9:
-        set('deletionTimestamp', time(delimited(reader, wire)));
-        return true;
-      case 10:
-        set('deletionGracePeriodSeconds', varint(reader, wire));
-        return true;
-      case 11:
-        map('labels', delimited(reader, wire));
-        return true;
-      case 12:
-        map('annotations', delimited(reader, wire));
-        return true;
-      case 13:
-        (m.ownerReferences ??= []).push(ownerReference(delimited(reader, wire)));
-        return true;
-      case 14:
-        (m.finalizers ??= []).push(text(reader, wire));
-        return true;
-      default:
-        return false; // selfLink, managedFields
-    }
+  message(bytes, {
+    1: (r, w) => set('name', text(r, w)),
+    2: (r, w) => set('generateName', text(r, w)),
+    3: (r, w) => set('namespace', text(r, w)),
+    5: (r, w) => set('uid', text(r, w)),
+    6: (r, w) => set('resourceVersion', text(r, w)),
+    7: (r, w) => set('generation', varint(r, w)),
+    8: (r, w) => set('creationTimestamp', time(delimited(r, w))),
+    9: (r, w) => set('deletionTimestamp', time(delimited(r, w))),
+    10: (r, w) => set('deletionGracePeriodSeconds', varint(r, w)),
+    11: (r, w) => map('labels', delimited(r, w)),
+    12: (r, w) => map('annotations', delimited(r, w)),
+    13: (r, w) => (m.ownerReferences ??= []).push(ownerReference(delimited(r, w))),
+    14: (r, w) => (m.finalizers ??= []).push(text(r, w)),
+    // 4 selfLink, 17 managedFields: skipped
   });
   return m;
 }
@@ -237,27 +183,18 @@ export interface DecodedSecret {
 /** core/v1 Secret (the bytes after the runtime.Unknown envelope); `data` in base64 as in JSON. */
 function decodeSecret(bytes: Uint8Array): DecodedSecret {
   const s: DecodedSecret = { apiVersion: 'v1', kind: 'Secret', metadata: {} };
-  message(new BinaryReader(bytes), bytes.length, (reader, field, wire) => {
-    switch (field) {
-      case 1:
-        s.metadata = objectMeta(delimited(reader, wire));
-        return true;
-      case 2: {
-        const { key, value } = entry(delimited(reader, wire));
-        put((s.data ??= {}), key, Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'));
-        return true;
-      }
-      case 3: {
-        const t = text(reader, wire);
-        if (t !== '') s.type = t;
-        return true;
-      }
-      case 5:
-        s.immutable = varint(reader, wire) !== 0;
-        return true;
-      default:
-        return false; // stringData is write-only
-    }
+  message(bytes, {
+    1: (r, w) => (s.metadata = objectMeta(delimited(r, w))),
+    2: (r, w) => {
+      const { key, value } = entry(delimited(r, w));
+      put((s.data ??= {}), key, Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64'));
+    },
+    3: (r, w) => {
+      const t = text(r, w);
+      if (t !== '') s.type = t;
+    },
+    5: (r, w) => (s.immutable = varint(r, w) !== 0),
+    // 4 stringData is write-only
   });
   return s;
 }
@@ -274,23 +211,11 @@ export interface DecodedStatus {
 /** metav1.Status: what an ERROR event (e.g. 410 Gone) and an error answer carry. */
 function decodeStatus(bytes: Uint8Array): DecodedStatus {
   const s: DecodedStatus = { apiVersion: 'v1', kind: 'Status' };
-  message(new BinaryReader(bytes), bytes.length, (reader, field, wire) => {
-    switch (field) {
-      case 2:
-        s.status = text(reader, wire);
-        return true;
-      case 3:
-        s.message = text(reader, wire);
-        return true;
-      case 4:
-        s.reason = text(reader, wire);
-        return true;
-      case 6:
-        s.code = varint(reader, wire);
-        return true;
-      default:
-        return false;
-    }
+  message(bytes, {
+    2: (r, w) => (s.status = text(r, w)),
+    3: (r, w) => (s.message = text(r, w)),
+    4: (r, w) => (s.reason = text(r, w)),
+    6: (r, w) => (s.code = varint(r, w)),
   });
   return s;
 }
@@ -306,32 +231,15 @@ export function decodeObject(bytes: Uint8Array): DecodedSecret | DecodedStatus {
 
 function unwrap(bytes: Uint8Array): DecodedSecret | DecodedStatus {
   if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b)) throw undecodable('an object without the "k8s\\0" prefix');
-  const r = new BinaryReader(bytes.subarray(MAGIC.length));
   let apiVersion = '';
   let kind = '';
   let raw: Uint8Array | undefined;
   let contentEncoding = '';
-  message(r, bytes.length - MAGIC.length, (reader, field, wire) => {
-    switch (field) {
-      case 1: {
-        const meta = delimited(reader, wire);
-        message(new BinaryReader(meta), meta.length, (rr, f, w) => {
-          if (f === 1) apiVersion = text(rr, w);
-          else if (f === 2) kind = text(rr, w);
-          else return false;
-          return true;
-        });
-        return true;
-      }
-      case 2:
-        raw = delimited(reader, wire);
-        return true;
-      case 3:
-        contentEncoding = text(reader, wire);
-        return true;
-      default:
-        return false;
-    }
+  message(bytes.subarray(MAGIC.length), {
+    // typeMeta {apiVersion = 1, kind = 2}
+    1: (r, w) => message(delimited(r, w), { 1: (rr, ww) => (apiVersion = text(rr, ww)), 2: (rr, ww) => (kind = text(rr, ww)) }),
+    2: (r, w) => (raw = delimited(r, w)),
+    3: (r, w) => (contentEncoding = text(r, w)),
   });
   if (contentEncoding !== '') throw undecodable(`content encoding ${JSON.stringify(contentEncoding.slice(0, 40))}`);
   const body = raw ?? new Uint8Array(0);
@@ -348,18 +256,10 @@ export function decodeWatchEvent(frame: Uint8Array): { type: string; object: Dec
 function watchEvent(frame: Uint8Array): { type: string; object: DecodedSecret | DecodedStatus } {
   let type = '';
   let object: Uint8Array | undefined;
-  message(new BinaryReader(frame), frame.length, (reader, field, wire) => {
-    if (field === 1) type = text(reader, wire);
-    else if (field === 2) {
-      // runtime.RawExtension {raw = 1}
-      const ext = delimited(reader, wire);
-      message(new BinaryReader(ext), ext.length, (rr, f, w) => {
-        if (f !== 1) return false;
-        object = delimited(rr, w);
-        return true;
-      });
-    } else return false;
-    return true;
+  message(frame, {
+    1: (r, w) => (type = text(r, w)),
+    // runtime.RawExtension {raw = 1}
+    2: (r, w) => message(delimited(r, w), { 1: (rr, ww) => (object = delimited(rr, ww)) }),
   });
   if (type === '' || object === undefined) throw undecodable('a watch event without a type or an object');
   return { type, object: unwrap(object) };
